@@ -1,0 +1,1 @@
+"""Backends turn a rewritten FunctionGraph into something callable."""

@@ -1,0 +1,1 @@
+"""The NumPy reference backend: the definition of what every op computes."""

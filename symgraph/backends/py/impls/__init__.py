@@ -1,0 +1,1 @@
+"""NumPy reference implementations, one module per op family."""

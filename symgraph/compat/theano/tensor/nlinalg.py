@@ -1,0 +1,3 @@
+"""theano.tensor.nlinalg."""
+
+from symgraph.tensor.nlinalg import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""theano.tensor.nnet."""
+
+from symgraph.tensor.nnet import *  # noqa: F403

@@ -1,0 +1,190 @@
+"""Function: the callable that compile_function returns."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from symgraph.compile.io import In
+from symgraph.compile.maker import FunctionMaker, _input_label
+
+
+class Function:
+    """A compiled function. Call it positionally or by input name.
+
+    Attributes
+    ----------
+    maker : FunctionMaker
+        ``maker.fgraph`` is the optimized graph.
+    rewrites_applied : collections.Counter
+        How often each rewrite fired while compiling.
+    """
+
+    def __init__(self, maker: FunctionMaker, build_args: dict[str, Any]) -> None:
+        self.maker = maker
+        self._build_args = build_args
+        self.name = maker.name
+        self.trust_input = False
+        self._specs: list[In] = maker.input_specs
+        self._names = {spec.name: i for i, spec in enumerate(self._specs) if spec.name}
+        self._types = [spec.variable.type for spec in self._specs]
+        self._labels = [
+            f"{self._fname()}: input {_input_label(spec, i)}" for i, spec in enumerate(self._specs)
+        ]
+        self._runner = maker.runner
+        self._shared = maker.shared_inputs
+        n_out = len(maker.outputs)
+        self._n_out = n_out
+        self._updates = [(var, n_out + k) for k, (var, _) in enumerate(maker.update_pairs)]
+
+    def _fname(self) -> str:
+        return f"{self.name}()" if self.name else "function"
+
+    @property
+    def rewrites_applied(self) -> Counter[str]:
+        return Counter(self.maker.rewrite_log.counts)
+
+    @property
+    def input_names(self) -> list[str | None]:
+        return [spec.name for spec in self._specs]
+
+    # -- calling ----------------------------------------------------------------------------
+    def _collect(self, args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any]:
+        n = len(self._specs)
+        if len(args) > n:
+            raise TypeError(f"{self._fname()} takes {n} input{'s' if n != 1 else ''} but {len(args)} were given")
+        values: list[Any] = list(args) + [_MISSING] * (n - len(args))
+        for key, value in kwargs.items():
+            if key not in self._names:
+                known = ", ".join(repr(k) for k in self._names) or "none (inputs have no names)"
+                raise TypeError(f"{self._fname()} got an unexpected keyword argument {key!r}; input names: {known}")
+            i = self._names[key]
+            if values[i] is not _MISSING:
+                raise TypeError(f"{self._fname()} got multiple values for input {key!r}")
+            values[i] = value
+        for i, value in enumerate(values):
+            if value is _MISSING:
+                spec = self._specs[i]
+                if spec.has_default:
+                    values[i] = spec.value
+                else:
+                    raise TypeError(f"{self._fname()} is missing input {_input_label(spec, i)} (position {i})")
+        return values
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.trust_input and not kwargs and len(args) == len(self._specs):
+            values = list(args)
+        else:
+            values = self._collect(args, kwargs)
+            allow = self.maker.allow_input_downcast
+            for i, (t, value) in enumerate(zip(self._types, values)):
+                values[i] = t.filter(value, name=self._labels[i], allow_downcast=allow)
+        values.extend(var.container_value for var in self._shared)
+        results = self._runner(values)
+        inputs_by_id = {id(v) for v in values}
+        for k, value in enumerate(results):
+            # never hand out an array the caller or a shared variable also holds
+            if id(value) in inputs_by_id or value.base is not None:
+                results[k] = np.array(value)
+        outputs = results[: self._n_out]
+        if self._updates:
+            update_ids = {id(results[slot]) for _, slot in self._updates}
+            outputs = [np.array(o) if id(o) in update_ids else o for o in outputs]
+            for var, slot in self._updates:
+                var._value = results[slot]
+        return outputs[0] if self.maker.single_output else outputs
+
+    # -- explaining -------------------------------------------------------------------------
+    def explain(self) -> str:
+        """A readable account of how the graph was rewritten: phases, rules, before/after, time."""
+        log = self.maker.rewrite_log
+        lines = [
+            f"{self._fname()}: backend {self.maker.backend_name!r}, optimizer {self.maker.optimizer!r}",
+            f"graph: {self.maker.user_fgraph_size} nodes as written, {len(self.maker.fgraph.apply_nodes)} after rewriting",
+        ]
+        for phase, seconds in log.phase_times.items():
+            reason = log.stop_reasons.get(phase, "")
+            lines.append(f"phase {phase}: {seconds * 1e3:.2f} ms, stopped at {reason}")
+            for event in (e for e in log.events if e.phase == phase):
+                lines.append(f"  {event.name}:\n    before: {event.before}\n    after:  {event.after}")
+        if log.counts:
+            lines.append("rewrites applied: " + ", ".join(f"{k} x{v}" for k, v in log.counts.most_common()))
+        else:
+            lines.append("no rewrite fired")
+        if len(log.events) >= log.keep_events:
+            lines.append(f"(only the first {log.keep_events} rewrites are shown in detail)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        ins = ", ".join(str(s.name or "?") for s in self._specs)
+        return f"<symgraph Function {self.name or ''}({ins}) backend={self.maker.backend_name}>"
+
+    # -- pickling ---------------------------------------------------------------------------
+    def __reduce__(self) -> Any:
+        from symgraph.compile.pickling import function_state
+
+        return (_rebuild_function, (function_state(self),))
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def _rebuild_function(state: dict[str, Any]) -> Function:
+    from symgraph.compile.pickling import restore_function
+
+    return restore_function(state)
+
+
+def compile_function(
+    inputs: Sequence[Any],
+    outputs: Any,
+    mode: Any = None,
+    updates: Any = None,
+    givens: Any = None,
+    no_default_updates: bool | Sequence[Any] = False,
+    accept_inplace: bool = False,
+    name: str | None = None,
+    rebuild_strict: bool = True,
+    allow_input_downcast: bool | None = None,
+    profile: Any = None,
+    on_unused_input: str | None = None,
+    optimizer: str | None = None,
+) -> Function:
+    """Compile a graph into a callable.
+
+    Parameters
+    ----------
+    inputs : list of variables (or ``sg.In``) the function takes, in order.
+    outputs : a variable (the call returns one array) or a list (the call returns a list).
+    updates : (shared_variable, new_value) pairs or a dict, applied after each call.
+    givens : (variable, replacement) pairs or a dict substituted before compiling.
+    mode : 'c' (default), 'py', 'cuda', 'FAST_RUN', 'FAST_COMPILE' or a ``Mode``.
+    optimizer : 'fast_run' (default), 'stabilize' or 'none'.
+    allow_input_downcast : True lets inputs be cast to a narrower dtype.
+    on_unused_input : 'raise' (default), 'warn' or 'ignore'.
+
+    >>> x = T.dscalar('x'); f = compile_function([x], x ** 2); f(3.0)
+    array(9.)
+    """
+    start = time.perf_counter()
+    build_args = dict(
+        inputs=list(inputs) if isinstance(inputs, (list, tuple)) else inputs, outputs=outputs, updates=updates,
+        givens=givens, mode=mode, optimizer=optimizer, name=name, allow_input_downcast=allow_input_downcast,
+        on_unused_input=on_unused_input or "raise", no_default_updates=no_default_updates,
+    )
+    maker = FunctionMaker(**build_args)  # type: ignore[arg-type]
+    fn = Function(maker, build_args)
+    fn.compile_time = time.perf_counter() - start  # type: ignore[attr-defined]
+    return fn
+
+
+function = compile_function

@@ -1,0 +1,67 @@
+"""Modes: which backend runs a function and which rewrite pipeline prepares it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+_ALIASES = {
+    "c": "c", "FAST_RUN": "c", "fast_run": "c",
+    "py": "py", "FAST_COMPILE": "py", "fast_compile": "py", "DebugMode": "py", "DEBUG_MODE": "py",
+    "NanGuardMode": "py",
+    "cuda": "cuda", "gpu": "cuda",
+}
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A backend and an optimizer: ``Mode(linker='py', optimizer='none')``.
+
+    ``linker`` accepts Theano's names too ('cvm', 'c|py' mean 'c'; 'py' means 'py').
+    """
+
+    linker: str | None = None
+    optimizer: str | None = None
+
+    @property
+    def backend(self) -> str | None:
+        if self.linker is None:
+            return None
+        if self.linker in ("cvm", "c|py", "vm", "cvm_nogc", "c|py_nogc", "c"):
+            return "c"
+        return resolve_backend(self.linker)
+
+    def including(self, *tags: str) -> Mode:
+        return self
+
+    def excluding(self, *tags: str) -> Mode:
+        return self
+
+
+FAST_RUN = Mode("c", "fast_run")
+FAST_COMPILE = Mode("py", "stabilize")
+
+
+def resolve_backend(mode: Any) -> str:
+    """The backend name ('c', 'py', 'cuda') for a mode string or Mode."""
+    if isinstance(mode, Mode):
+        return mode.backend or "c"
+    if mode not in _ALIASES:
+        raise ValueError(
+            f"unknown mode {mode!r}; use 'c' (generated C), 'py' (NumPy reference), 'cuda', "
+            "'FAST_RUN' or 'FAST_COMPILE'"
+        )
+    return _ALIASES[mode]
+
+
+def resolve_optimizer(mode: Any, optimizer: str | None, default: str) -> str:
+    if optimizer is not None:
+        chosen = optimizer
+    elif isinstance(mode, Mode) and mode.optimizer is not None:
+        chosen = mode.optimizer
+    else:
+        chosen = default
+    chosen = {"None": "none", "fast_compile": "stabilize", "o1": "stabilize", "merge": "none"}.get(chosen, chosen)
+    if chosen not in ("fast_run", "stabilize", "none"):
+        raise ValueError(f"optimizer must be 'fast_run', 'stabilize' or 'none', got {optimizer!r}")
+    return chosen

@@ -1,0 +1,85 @@
+"""Shared variables: symbolic tensors with a value that persists between calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from symgraph.scalar import dtypes as _dt
+from symgraph.tensor.type import TensorType
+from symgraph.tensor.variable import TensorVariable
+
+
+class SharedVariable(TensorVariable):
+    """A tensor whose value lives with it; an implicit input of every function using it.
+
+    Use ``get_value()`` / ``set_value()`` to read and write it, and ``updates`` in
+    ``compile_function`` to change it after each call.
+    """
+
+    def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None,
+                 allow_downcast: bool | None = None) -> None:
+        super().__init__(type, None, None, name)
+        self._allow_downcast = allow_downcast
+        self._value = type.filter(value, name=self._label(), allow_downcast=allow_downcast)
+        self.default_update: Any = None
+
+    def _label(self) -> str:
+        return f"shared variable {self.name!r}" if self.name else "shared variable"
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
+        """The current value (a copy unless ``borrow=True``)."""
+        return self._value if borrow else self._value.copy()
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Replace the value; it must fit the variable's type (dtype and ndim)."""
+        new = self.type.filter(value, name=self._label(), allow_downcast=self._allow_downcast)
+        if new is value and not borrow:
+            new = new.copy()
+        self._value = new
+
+    @property
+    def container_value(self) -> np.ndarray:
+        return self._value
+
+    def clone(self, name: str | None = None) -> SharedVariable:
+        new = SharedVariable(self.type, self._value, self.name if name is None else name, self._allow_downcast)
+        new.default_update = self.default_update
+        return new
+
+    def __repr__(self) -> str:
+        return self.name or f"<shared {self.type.describe()}>"
+
+    __hash__ = TensorVariable.__hash__
+
+
+def shared(
+    value: Any,
+    name: str | None = None,
+    borrow: bool = False,
+    strict: bool = False,
+    allow_downcast: bool | None = None,
+    shape: Sequence[int | None] | None = None,
+    broadcastable: Sequence[bool] | None = None,
+) -> SharedVariable:
+    """A shared variable holding ``value`` (NumPy array or number).
+
+    Its type has the value's dtype and ndim; lengths are left unknown (so the value
+    may change shape) unless ``shape`` or Theano's ``broadcastable`` says otherwise.
+
+    >>> w = sg.shared(np.zeros(3), name='w'); w.get_value()
+    array([0., 0., 0.])
+    """
+    if isinstance(value, TensorVariable):
+        raise TypeError("sg.shared needs a value (a NumPy array or number), not a symbolic variable")
+    arr = np.asarray(value)
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"sg.shared cannot hold {type(value).__name__} values")
+    if not borrow or not isinstance(value, np.ndarray):
+        arr = np.array(arr, copy=True)
+    dtype = _dt.normalize_dtype(arr.dtype)
+    if shape is None:
+        shape = [1 if b else None for b in broadcastable] if broadcastable is not None else [None] * arr.ndim
+    return SharedVariable(TensorType(dtype, shape), arr, name=name, allow_downcast=allow_downcast)

@@ -1,0 +1,1 @@
+"""Pullbacks: control family."""

@@ -1,0 +1,1 @@
+"""Rewrite rules, by family. Each module exposes lists of LocalRewrite for the pipeline."""
