@@ -57,8 +57,11 @@ class Map(Op):
 
 
 def build_map(label: str, n: TensorVariable, index: TensorVariable, args: list[TensorVariable],
-              outputs: list[TensorVariable]) -> list[TensorVariable]:
-    """Wrap ``outputs`` (a graph of ``index`` and ``args``) in a Map over range(n)."""
+              outputs: list[TensorVariable], outer_args: list[TensorVariable] | None = None) -> list[TensorVariable]:
+    """Wrap ``outputs`` (a graph of ``index`` and ``args``) in a Map over range(n).
+
+    The Map node is applied to ``outer_args`` (default: ``args`` themselves).
+    """
     inner = FunctionGraph([index, *args], outputs, clone=True)
-    result = Map(inner, label)(n, *args)
+    result = Map(inner, label)(n, *(args if outer_args is None else outer_args))
     return list(result) if isinstance(result, list) else [result]

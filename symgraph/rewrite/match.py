@@ -50,3 +50,31 @@ def same_shape(a: Variable, b: Variable) -> bool:
     replacement that would be broadcast-smaller than what it replaces.
     """
     return a.type.shape == b.type.shape  # type: ignore[attr-defined, no-any-return]
+
+
+def negated(var: Variable) -> Any:
+    """A graph for ``-var`` if one is visible without new arithmetic on large arrays:
+    -(-y) = y, -(c * y) = (-c) * y, -((-a) - b) = a + b, -(constant) = its negation."""
+    from symgraph import scalar as ps
+    from symgraph.tensor import math as tm
+    from symgraph.tensor.variable import constant
+
+    node = elemwise_node(var, ps.Neg)
+    if node is not None:
+        return node.inputs[0]
+    node = elemwise_node(var, ps.Sub)
+    if node is not None:
+        a, b = node.inputs
+        inner = elemwise_node(a, ps.Neg)
+        if inner is not None:
+            return tm.add(inner.inputs[0], b)
+    node = elemwise_node(var, ps.Mul)
+    if node is not None and len(node.inputs) == 2:
+        for i, j in ((0, 1), (1, 0)):
+            c = scalar_constant(node.inputs[i])
+            if c == -1:
+                return node.inputs[j]
+    value = scalar_constant(var)
+    if value is not None and isinstance(var, Constant):
+        return constant(-np.asarray(var.data), dtype=var.type.dtype)  # type: ignore[attr-defined]
+    return None

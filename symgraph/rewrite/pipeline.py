@@ -21,11 +21,13 @@ class Phase:
 
 def phases_for(optimizer: str) -> list[Phase]:
     """The phases run for ``optimizer`` ('fast_run', 'stabilize' or 'none')."""
-    from symgraph.rewrite.rules import algebra, stability
+    from symgraph.rewrite.rules import algebra, shape, stability
 
-    canonicalize = Phase("canonicalize", tuple(algebra.CANONICALIZE))
-    stabilize = Phase("stabilize", tuple(stability.STABILIZE))
-    specialize = Phase("specialize", tuple(algebra.SPECIALIZE))
+    canonical = tuple(algebra.CANONICALIZE + shape.SHAPE_CANONICALIZE)
+    # later phases keep the canonical rules on, to tidy what their own rules produce
+    canonicalize = Phase("canonicalize", canonical)
+    stabilize = Phase("stabilize", tuple(stability.STABILIZE) + canonical)
+    specialize = Phase("specialize", tuple(algebra.SPECIALIZE) + canonical)
     if optimizer == "none":
         return []
     if optimizer == "stabilize":

@@ -14,6 +14,11 @@ from symgraph.scalar import dtypes as _dt
 if TYPE_CHECKING:
     from symgraph.tensor.variable import TensorVariable
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeio" else "a"  # 'an int64', 'a uint8', 'a float32'
+
+
+
 _NDIM_NAMES = {0: "scalar", 1: "vector", 2: "matrix", 3: "tensor3", 4: "tensor4"}
 
 
@@ -60,6 +65,10 @@ class TensorType(Type):
 
         return TensorVariable(self, name=name)
 
+    def __call__(self, name: str | None = None) -> TensorVariable:
+        """A new symbolic variable of this type: ``T.dmatrix('x')`` (as Theano's types did)."""
+        return self.make_variable(name)
+
     def is_compatible(self, other: Type) -> bool:
         """``other`` can replace this type: same dtype and ndim, no conflicting static length."""
         if not isinstance(other, TensorType) or other.dtype != self.dtype or other.ndim != self.ndim:
@@ -91,35 +100,32 @@ class TensorType(Type):
         """
         from symgraph.config import config
 
-        if isinstance(value, np.ndarray) and value.dtype.name == self.dtype:
-            arr = value
-        else:
-            is_python = not isinstance(value, (np.ndarray, np.generic))
-            try:
-                arr = np.asarray(value)
-            except Exception as exc:
-                raise TypeError(f"{name} expects {self.describe()}, got {type(value).__name__} {value!r:.80}") from exc
-            if arr.dtype.kind in "OUSV":
-                raise TypeError(f"{name} expects {self.describe()}, got {type(value).__name__} {value!r:.80}")
-            if arr.dtype.name != self.dtype:
-                if allow_downcast or np.can_cast(arr.dtype, self.dtype, "safe"):
-                    arr = arr.astype(self.dtype)
-                elif allow_downcast is None and is_python and self._exact_cast(arr):
-                    arr = arr.astype(self.dtype)
-                elif allow_downcast is None and isinstance(value, float) and self.dtype == config.floatX:
-                    arr = arr.astype(self.dtype)
-                else:
-                    raise TypeError(
-                        f"{name} expects {self.describe()}, got a {arr.dtype.name} "
-                        f"{'array' if arr.ndim else 'value'}; converting would lose precision. "
-                        f"Pass a {self.dtype} array (e.g. np.asarray(v, dtype='{self.dtype}')), "
-                        "or compile with allow_input_downcast=True"
-                    )
+        is_python = not isinstance(value, (np.ndarray, np.generic))
+        try:
+            arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+        except Exception as exc:
+            raise TypeError(f"{name} expects {self.describe()}, got {type(value).__name__} {value!r:.80}") from exc
+        if arr.dtype.kind in "OUSV":
+            raise TypeError(f"{name} expects {self.describe()}, got {type(value).__name__} {value!r:.80}")
         if arr.ndim != self.ndim:
             raise TypeError(
                 f"{name} expects {self.describe()} (ndim={self.ndim}), "
-                f"got a {arr.dtype.name} array with ndim={arr.ndim} and shape {arr.shape}"
+                f"got {_article(arr.dtype.name)} {arr.dtype.name} array with ndim={arr.ndim} and shape {arr.shape}"
             )
+        if arr.dtype.name != self.dtype:
+            if allow_downcast or np.can_cast(arr.dtype, self.dtype, "safe"):
+                arr = arr.astype(self.dtype)
+            elif allow_downcast is None and is_python and self._exact_cast(arr):
+                arr = arr.astype(self.dtype)
+            elif allow_downcast is None and isinstance(value, float) and self.dtype == config.floatX:
+                arr = arr.astype(self.dtype)
+            else:
+                raise TypeError(
+                    f"{name} expects {self.describe()}, got {_article(arr.dtype.name)} {arr.dtype.name} "
+                    f"{'array' if arr.ndim else 'value'}; converting would lose precision. "
+                    f"Pass a {self.dtype} array (e.g. np.asarray(v, dtype='{self.dtype}')), "
+                    "or compile with allow_input_downcast=True"
+                )
         for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
             if want is not None and want != got:
                 raise ValueError(
@@ -210,17 +216,13 @@ def _maker(ndim_shape: tuple[int | None, ...], kind: str, fixed_dtype: str | Non
 
         make.__doc__ = f"A symbolic {kind} (dtype defaults to config.floatX)."
     else:
-
-        def make(name: str | None = None, shape: Sequence[int | None] | None = None) -> TensorVariable:  # type: ignore[misc]
-            use_shape = ndim_shape if shape is None else tuple(shape)
-            return TensorType(fixed_dtype, use_shape).make_variable(name)
-
-        make.__doc__ = f"A symbolic {fixed_dtype} {kind}."
+        # typed forms are the types themselves, callable as constructors (as in Theano)
+        return TensorType(fixed_dtype, ndim_shape)
     make.__name__ = kind
     return make
 
 
-def _plural(single: Any) -> Any:
+def _plural(single: Any, name: str) -> Any:
     def make_many(*names: str | int, **kwargs: Any) -> list[TensorVariable]:
         if len(names) == 1 and isinstance(names[0], int):
             return [single(**kwargs) for _ in range(names[0])]
@@ -228,8 +230,8 @@ def _plural(single: Any) -> Any:
             names = tuple(n.strip() for n in names[0].split(","))
         return [single(str(n), **kwargs) for n in names]
 
-    make_many.__name__ = _plural_name(single.__name__)
-    make_many.__doc__ = f"Several {single.__name__}s at once: ``a, b = {single.__name__}s('a', 'b')``."
+    make_many.__name__ = _plural_name(name)
+    make_many.__doc__ = f"Several {name}s at once: ``a, b = {_plural_name(name)}('a', 'b')``."
     return make_many
 
 
@@ -257,9 +259,9 @@ def _plural_name(kind: str) -> str:
 CONSTRUCTORS: dict[str, Any] = {}
 for _kind, _shape in _KINDS.items():
     CONSTRUCTORS[_kind] = _maker(_shape, _kind)
-    CONSTRUCTORS[_plural_name(_kind)] = _plural(CONSTRUCTORS[_kind])
+    CONSTRUCTORS[_plural_name(_kind)] = _plural(CONSTRUCTORS[_kind], _kind)
     for _prefix, _dtype in _PREFIXES.items():
         _single = _maker(_shape, _prefix + _kind, _dtype)
         CONSTRUCTORS[_prefix + _kind] = _single
-        CONSTRUCTORS[_plural_name(_prefix + _kind)] = _plural(_single)
+        CONSTRUCTORS[_plural_name(_prefix + _kind)] = _plural(_single, _prefix + _kind)
 globals().update(CONSTRUCTORS)

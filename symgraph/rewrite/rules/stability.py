@@ -6,7 +6,7 @@ from symgraph import scalar as ps
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Apply
 from symgraph.rewrite.engine import LocalRewrite, Replacement
-from symgraph.rewrite.match import elemwise_node, is_constant_value, like, same_shape
+from symgraph.rewrite.match import elemwise_node, is_constant_value, like, negated, same_shape
 from symgraph.tensor import math as tm
 from symgraph.tensor.elemwise import Elemwise
 
@@ -57,10 +57,21 @@ def _logistic_to_sigmoid(fgraph: FunctionGraph, node: Apply) -> Replacement:
     exp_node = elemwise_node(e, ps.Exp) if e is not None else None  # type: ignore[arg-type]
     if exp_node is None:
         return None
-    neg_node = elemwise_node(exp_node.inputs[0], ps.Neg)
-    if neg_node is None:
+    x = negated(exp_node.inputs[0])
+    if x is None or x.dtype.startswith("complex") or not same_shape(x, node.outputs[0]):
         return None
-    x = neg_node.inputs[0]
+    return [like(tm.sigmoid(x), node.outputs[0])]
+
+
+def _exp_over_one_plus_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # exp(x) / (1 + exp(x)) -> sigmoid(x): inf / inf = nan for x > ~709
+    if not isinstance(node.op.scalar_op, ps.TrueDiv):
+        return None
+    numerator = elemwise_node(node.inputs[0], ps.Exp)
+    e = _one_plus(node.inputs[1])
+    if numerator is None or e is None or e is not numerator.outputs[0]:
+        return None
+    x = numerator.inputs[0]
     if x.dtype.startswith("complex") or not same_shape(x, node.outputs[0]):
         return None
     return [like(tm.sigmoid(x), node.outputs[0])]
@@ -101,6 +112,7 @@ STABILIZE = [
     LocalRewrite("log_one_plus_to_log1p", _log_one_plus, (Elemwise,)),
     LocalRewrite("log1p_of_exp_to_softplus", _log1p_of_exp, (Elemwise,)),
     LocalRewrite("logistic_to_sigmoid", _logistic_to_sigmoid, (Elemwise,)),
+    LocalRewrite("exp_over_one_plus_exp_to_sigmoid", _exp_over_one_plus_exp, (Elemwise,)),
     LocalRewrite("exp_minus_one_to_expm1", _exp_minus_one, (Elemwise,)),
     LocalRewrite("log_of_sigmoid_to_softplus", _log_of_sigmoid, (Elemwise,)),
     LocalRewrite("one_minus_sigmoid_to_sigmoid_neg", _one_minus_sigmoid, (Elemwise,)),

@@ -1,0 +1,93 @@
+"""NumPy implementations: reduce family (Sum, Prod, Max, Min, All, Any, Argmax, Argmin)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from symgraph.backends.py.dispatch import perform
+from symgraph.graph.node import Apply
+from symgraph.tensor.reduce import All, Any, ArgReduce, Argmax, Argmin, Max, Min, Prod, Sum
+
+
+def _fresh(result: object, x: np.ndarray, dtype: str) -> np.ndarray:
+    """``result`` as a ``dtype`` array that does not share memory with the input ``x``."""
+    arr = np.asarray(result)
+    if arr.dtype.name != dtype:
+        arr = arr.astype(dtype)
+    elif np.shares_memory(arr, x):
+        arr = arr.copy()
+    return arr
+
+
+@perform.register(Sum)
+def py_sum(op: Sum, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    out_dtype = node.outputs[0].dtype
+    # overflow in a reduction gives inf, as the elementwise ops do, without a warning
+    with np.errstate(all="ignore"):
+        result = np.sum(x, axis=op.axis, dtype=op.acc_dtype or out_dtype)
+    return [_fresh(result, x, out_dtype)]
+
+
+@perform.register(Prod)
+def py_prod(op: Prod, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    out_dtype = node.outputs[0].dtype
+    with np.errstate(all="ignore"):
+        result = np.prod(x, axis=op.axis, dtype=op.acc_dtype or out_dtype)
+    return [_fresh(result, x, out_dtype)]
+
+
+# np.max / np.min raise a ValueError for an empty axis ("zero-size array to reduction
+# operation maximum which has no identity"); the runner adds the op and the user's line.
+@perform.register(Max)
+def py_max(op: Max, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    return [_fresh(np.max(x, axis=op.axis), x, node.outputs[0].dtype)]
+
+
+@perform.register(Min)
+def py_min(op: Min, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    return [_fresh(np.min(x, axis=op.axis), x, node.outputs[0].dtype)]
+
+
+@perform.register(All)
+def py_all(op: All, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    return [_fresh(np.all(x, axis=op.axis), x, "bool")]
+
+
+@perform.register(Any)
+def py_any(op: Any, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    return [_fresh(np.any(x, axis=op.axis), x, "bool")]
+
+
+def _arg_reduce(
+    fn: Callable[..., np.ndarray], name: str, op: ArgReduce, x: np.ndarray
+) -> np.ndarray:
+    """Apply ``fn`` (np.argmax or np.argmin) over ``op.axis`` flattened together in C order."""
+    kept = [i for i in range(x.ndim) if i not in op.axis]
+    reduced = math.prod(x.shape[a] for a in op.axis)
+    if reduced == 0:
+        raise ValueError(
+            f"{name} of an empty axis: axes {op.axis} of an array of shape {x.shape} hold no "
+            "elements, so there is no extreme value to index"
+        )
+    moved = np.transpose(x, kept + list(op.axis))
+    flat = moved.reshape([x.shape[i] for i in kept] + [reduced])
+    return np.asarray(fn(flat, axis=-1), dtype="int64")
+
+
+@perform.register(Argmax)
+def py_argmax(op: Argmax, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    return [_arg_reduce(np.argmax, "argmax", op, inputs[0])]
+
+
+@perform.register(Argmin)
+def py_argmin(op: Argmin, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    return [_arg_reduce(np.argmin, "argmin", op, inputs[0])]
