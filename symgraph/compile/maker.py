@@ -118,12 +118,11 @@ class FunctionMaker:
                 self.shared_inputs.append(shared_var)
         for i, spec in enumerate(self.input_specs):
             if spec.variable not in used:
-                msg = (f"{self._fname()}: input {_input_label(spec, i)} is not used to compute any output; "
-                       "remove it, or pass on_unused_input='warn' or 'ignore'")
+                msg = f"{self._fname()}: input {_input_label(spec, i)} is not used to compute any output"
                 if on_unused_input == "raise":
-                    raise UnusedInputError(msg)
+                    raise UnusedInputError(msg + "; remove it, or pass on_unused_input='warn' or 'ignore'")
                 if on_unused_input == "warn":
-                    warnings.warn(msg, stacklevel=4)
+                    warnings.warn(msg, stacklevel=3)
 
         self.fgraph = FunctionGraph(explicit + list(self.shared_inputs), out_vars + update_vars, clone=True)
         self.user_fgraph_size = len(self.fgraph.apply_nodes)
@@ -242,7 +241,7 @@ class FunctionMaker:
                     warnings.warn(
                         f"mode {name!r} is not available ({why}); running with the NumPy reference backend "
                         "'py' instead (results are the same, only slower)",
-                        RuntimeWarning, stacklevel=5,
+                        RuntimeWarning, stacklevel=4,
                     )
                 self.backend_name = "py"
                 return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
