@@ -27,7 +27,7 @@ class Backend(Protocol):
         """Whether it can run here, and if not, why."""
         ...
 
-    def build(self, fgraph: FunctionGraph, nan_guard: bool = False) -> Runner: ...
+    def build(self, fgraph: FunctionGraph, nan_guard: bool = False, cache: Any = None) -> Runner: ...
 
 
 _FACTORIES: dict[str, Callable[[], Any]] = {}
@@ -39,7 +39,14 @@ def _py_backend() -> Any:
     return PyBackend()
 
 
+def _c_backend() -> Any:
+    from symgraph.backends.c.runner import CBackend
+
+    return CBackend()
+
+
 _FACTORIES["py"] = _py_backend
+_FACTORIES["c"] = _c_backend
 
 
 def get_backend(name: str) -> Backend:

@@ -117,6 +117,17 @@ class Function:
             lines.append("no rewrite fired")
         if len(log.events) >= log.keep_events:
             lines.append(f"(only the first {log.keep_events} rewrites are shown in detail)")
+        sources = getattr(self._runner, "sources", None)
+        if sources is not None:
+            python_nodes = getattr(self._runner, "python_nodes", [])
+            lines.append(f"C: {len(sources)} compiled segment(s) with {sum(len(s.nodes) for s in sources)} node(s)")
+            if python_nodes:
+                lines.append("nodes run in Python between C segments (no C emitter):")
+                for node in python_nodes:
+                    where = f" (created at {node.source.filename}:{node.source.lineno})" if node.source else ""
+                    lines.append(f"  {node.op}{where}")
+            else:
+                lines.append("every node runs in C")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

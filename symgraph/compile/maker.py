@@ -228,7 +228,13 @@ class FunctionMaker:
                     pending = True
 
     def _build_backend(self) -> Any:
+        from symgraph.compile.cache import default_cache
+        from symgraph.config import config
+
         name = self.backend_name
+        if self.nan_guard and name != "py":
+            # nan_guard checks every intermediate value, which the reference backend exposes
+            self.backend_name = name = "py"
         if name != "py":
             try:
                 backend = get_backend(name)
@@ -245,5 +251,6 @@ class FunctionMaker:
                     )
                 self.backend_name = "py"
                 return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
-            return backend.build(self.fgraph, nan_guard=self.nan_guard)
+            options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads}
+            return backend.build(self.fgraph, nan_guard=self.nan_guard, cache=default_cache(), options=options)
         return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)

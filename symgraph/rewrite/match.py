@@ -78,3 +78,68 @@ def negated(var: Variable) -> Any:
     if value is not None and isinstance(var, Constant):
         return constant(-np.asarray(var.data), dtype=var.type.dtype)  # type: ignore[attr-defined]
     return None
+
+
+def is_real(var: Variable) -> bool:
+    """True for bool, integer and real floating dtypes (not complex)."""
+    return not var.type.dtype.startswith("complex")  # type: ignore[attr-defined, no-any-return]
+
+
+def is_float(var: Variable) -> bool:
+    return var.type.dtype.startswith("float")  # type: ignore[attr-defined, no-any-return]
+
+
+def n_clients(fgraph: Any, var: Variable) -> int:
+    """How many uses ``var`` has in ``fgraph`` (graph outputs count as uses)."""
+    return len(fgraph.clients.get(var, ()))
+
+
+def single_client(fgraph: Any, var: Variable) -> bool:
+    """True if ``var`` is used once: rewriting through it then duplicates no work."""
+    return n_clients(fgraph, var) == 1
+
+
+def known_nonnegative(var: Variable, depth: int = 4) -> bool:
+    """True if every value ``var`` can take is >= 0 or NaN (a sufficient, syntactic test).
+
+    Knows abs, sqr, sqrt, exp, softplus, sigmoid, unsigned and bool dtypes, constants,
+    and sums, products and quotients of such values.
+    """
+    from symgraph import scalar as ps
+
+    dtype = var.type.dtype  # type: ignore[attr-defined]
+    if dtype == "bool" or dtype.startswith("uint"):
+        return True
+    if isinstance(var, Constant):
+        data = np.asarray(var.data)
+        if data.dtype.kind in "iuf":
+            return bool(np.all((data >= 0) | np.isnan(data)))
+        return data.dtype.kind == "b"
+    node = var.owner
+    if node is None or depth == 0:
+        return False
+    if isinstance(node.op, DimShuffle):
+        return known_nonnegative(node.inputs[0], depth)
+    if not isinstance(node.op, Elemwise):
+        return False
+    sop = node.op.scalar_op
+    if isinstance(sop, (ps.Abs, ps.Sqr, ps.Sqrt, ps.Exp, ps.Softplus, ps.Sigmoid, ps.Exp2, ps.Erfc)):
+        return True
+    if isinstance(sop, (ps.Add, ps.Mul, ps.TrueDiv, ps.Maximum, ps.Minimum)):
+        return all(known_nonnegative(v, depth - 1) for v in node.inputs)
+    if isinstance(sop, ps.Cast):
+        return known_nonnegative(node.inputs[0], depth - 1)
+    return False
+
+
+def keepdims_axes(var: Variable) -> tuple[Variable, tuple[int, ...]] | None:
+    """If ``var`` is ``DimShuffle(r)`` that only puts back reduced axes (keepdims),
+    return ``(r, axes)`` with the inserted axes' positions, else None."""
+    node = var.owner
+    if node is None or not isinstance(node.op, DimShuffle):
+        return None
+    order = node.op.new_order
+    kept = [o for o in order if o != "x"]
+    if kept != list(range(node.op.input_ndim)):
+        return None
+    return node.inputs[0], tuple(i for i, o in enumerate(order) if o == "x")

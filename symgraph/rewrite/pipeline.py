@@ -1,45 +1,101 @@
 """The ordered pipeline of rewrite phases.
 
 canonicalize -> stabilize -> specialize (the C backend adds fuse and memory phases).
-Each phase is a named list of rules; there is no global registry: this file says
-what runs, in what order.
+Each phase is a named list of rule sets; there is no global registry: this file says
+what runs, in what order. Merging and constant folding run in every phase (the engine
+does them), and later phases keep the canonical rules on to tidy what their own rules
+produce; specialize also keeps the stability rules, so that running the pipeline a
+second time finds nothing left to do.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.rewrite.engine import LocalRewrite, RewriteLog, run_phase
+from symgraph.rewrite.engine import Budget, LocalRewrite, RewriteLog, run_phase
+from symgraph.rewrite.pattern import RuleSet
+
+OPTIMIZERS = ("fast_run", "stabilize", "none")
 
 
 @dataclass(frozen=True)
 class Phase:
+    """A named step of the pipeline: its rules, tried in order on each node."""
+
     name: str
     rules: tuple[LocalRewrite, ...]
 
 
+def canonical_rules() -> RuleSet:
+    """Every canonicalization rule set, in the order they are tried."""
+    from symgraph.rewrite.rules import algebra, reduce, shape, subtensor
+
+    return (algebra.CANONICAL_ALGEBRA + shape.SHAPE_CANONICALIZE + reduce.REDUCE_CANONICALIZE
+            + subtensor.SUBTENSOR_CANONICALIZE)
+
+
+def stability_rules() -> RuleSet:
+    from symgraph.rewrite.rules import stability
+
+    return stability.STABILIZE
+
+
+def specialize_rules() -> RuleSet:
+    from symgraph.rewrite.rules import blas, specialize
+
+    return specialize.SPECIALIZE + blas.BLAS_SPECIALIZE
+
+
 def phases_for(optimizer: str) -> list[Phase]:
-    """The phases run for ``optimizer`` ('fast_run', 'stabilize' or 'none')."""
-    from symgraph.rewrite.rules import algebra, shape, stability
+    return list(_phases(optimizer))
 
-    canonical = tuple(algebra.CANONICALIZE + shape.SHAPE_CANONICALIZE)
-    # later phases keep the canonical rules on, to tidy what their own rules produce
-    canonicalize = Phase("canonicalize", canonical)
-    stabilize = Phase("stabilize", tuple(stability.STABILIZE) + canonical)
-    specialize = Phase("specialize", tuple(algebra.SPECIALIZE) + canonical)
+
+@functools.lru_cache(maxsize=None)
+def _phases(optimizer: str) -> tuple[Phase, ...]:
+    """The phases run for ``optimizer`` ('fast_run', 'stabilize' or 'none').
+
+    >>> [p.name for p in phases_for('fast_run')]
+    ['canonicalize', 'stabilize', 'specialize']
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be 'fast_run', 'stabilize' or 'none', got {optimizer!r}")
     if optimizer == "none":
-        return []
-    if optimizer == "stabilize":
-        return [canonicalize, stabilize]
+        return ()
+    canonical = canonical_rules()
+    stable = stability_rules()
+    phases = [
+        Phase("canonicalize", tuple(canonical.rewrites())),
+        Phase("stabilize", tuple((stable + canonical).rewrites())),
+    ]
     if optimizer == "fast_run":
-        return [canonicalize, stabilize, specialize]
-    raise ValueError(f"optimizer must be 'fast_run', 'stabilize' or 'none', got {optimizer!r}")
+        from symgraph.rewrite.rules import fusion
+
+        phases.append(Phase("specialize", tuple((specialize_rules() + stable + canonical).rewrites())))
+        # last: elementwise trees become single loops (Composite), for every backend
+        phases.append(Phase("fuse", tuple(fusion.FUSE)))
+    return tuple(phases)
 
 
-def rewrite_graph(fgraph: FunctionGraph, optimizer: str = "fast_run", log: RewriteLog | None = None) -> RewriteLog:
-    """Run the pipeline for ``optimizer`` over ``fgraph`` in place and return the log."""
+def rewrite_graph(
+    fgraph: FunctionGraph, optimizer: str = "fast_run", log: RewriteLog | None = None,
+    budget: Budget | None = None,
+) -> RewriteLog:
+    """Run the pipeline for ``optimizer`` over ``fgraph`` in place and return the log.
+
+    Parameters
+    ----------
+    fgraph : the graph to rewrite (in place)
+    optimizer : 'fast_run' (all phases), 'stabilize' (canonicalize, stabilize) or 'none'
+    log : a RewriteLog to add to (a new one by default)
+    budget : per-phase limits (``Budget()`` by default)
+
+    >>> log = rewrite_graph(FunctionGraph([x], [T.log(1 + x)]))
+    >>> log.counts['log_one_plus_to_log1p']
+    1
+    """
     log = log if log is not None else RewriteLog()
     for phase in phases_for(optimizer):
-        run_phase(fgraph, phase.name, phase.rules, log)
+        run_phase(fgraph, phase.name, phase.rules, log, budget)
     return log

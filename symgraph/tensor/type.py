@@ -48,6 +48,7 @@ class TensorType(Type):
                     raise ValueError(f"TensorType shape entries must be >= 0 or None, got {tuple(shape)}")
                 norm.append(s)
         object.__setattr__(self, "shape", tuple(norm))
+        object.__setattr__(self, "numpy_dtype", np.dtype(self.dtype))
 
     @property
     def ndim(self) -> int:
@@ -98,6 +99,9 @@ class TensorType(Type):
         default) also allows Python numbers and lists when the cast loses nothing, and
         Python floats into ``config.floatX`` inputs.
         """
+        if type(value) is np.ndarray and value.dtype == self.numpy_dtype and value.ndim == len(self.shape):
+            if all(want is None or want == got for want, got in zip(self.shape, value.shape)):
+                return value  # the common case, checked cheaply
         from symgraph.config import config
 
         is_python = not isinstance(value, (np.ndarray, np.generic))

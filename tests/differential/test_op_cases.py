@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import symgraph as sg
+import symgraph.tensor as T
 from symgraph.gradient import verify_grad
 from tests.differential.harness import assert_backends_agree, assert_same
 from tests.differential.op_cases import ALL_CASES
@@ -16,7 +18,7 @@ def test_op_case_matches_numpy(case, rng):
     variables = case.variables()
     out = case.build(*variables)
     values = case.values(rng)
-    got = assert_backends_agree(variables, out, values)
+    got = assert_backends_agree(variables, out, values, rtol=case.rtol, atol=case.atol)
     with np.errstate(all="ignore"):
         expected = np.asarray(case.numpy(*values))
     if case.expected_dtype is not None:
@@ -39,3 +41,15 @@ def test_op_case_gradient(case, rng):
         return case.build(*args)
 
     verify_grad(build, [values[i] for i in float_pos], rng=np.random.default_rng(0), mode="py")
+
+
+@pytest.mark.xfail(
+    reason="in the specialize phase, symgraph/rewrite/rules/algebra.py mul_canonical turns "
+    "-s / n into (-1.0 * s) / n and symgraph/rewrite/rules/specialize.py mul_minus_one_to_neg "
+    "turns -1.0 * s back into -s: the phase ends at its rewrite budget (the gradient of var)",
+    strict=True,
+)
+def test_a_gradient_graph_compiles_without_exhausting_the_rewrite_budget():
+    m = T.dmatrix("m")
+    f = sg.compile_function([m], T.grad(T.var(m), m), mode="py")
+    assert "stopped at budget" not in f.explain(), f.explain()[:2000]

@@ -17,6 +17,7 @@ def _load_impls() -> None:
     # The implementation modules register themselves in `perform`; import them all here.
     from symgraph.backends.py import impls  # noqa: F401
     from symgraph.backends.py.impls import (  # noqa: F401
+        blas,
         control,
         linalg,
         nnet,
@@ -37,6 +38,15 @@ def describe_failure(node: Apply, inputs: Sequence[Any], exc: BaseException) -> 
 def _has_nonfinite(value: Any) -> bool:
     arr = np.asarray(value)
     return arr.dtype.kind in "fc" and arr.size > 0 and not np.isfinite(arr).all()
+
+
+def _check_finite_outputs(node: Apply, args: list[Any], outs: list[Any]) -> None:
+    """nan_guard: raise if ``node`` made NaN or inf out of finite inputs."""
+    if any(_has_nonfinite(o) for o in outs) and not any(_has_nonfinite(a) for a in args):
+        raise NaNGuardError(
+            f"nan_guard: {node.op} produced NaN or inf from finite inputs"
+            f"{built_at(node.source)}"
+        )
 
 
 class PyRunner:
@@ -94,16 +104,8 @@ class PyRunner:
                     )
                 storage[slot] = value
             if self.nan_guard:
-                self._check_finite(node, args, [storage[s] for s in out_slots])
+                _check_finite_outputs(node, args, [storage[s] for s in out_slots])
         return [storage[s] for s in self.output_slots]
-
-    @staticmethod
-    def _check_finite(node: Apply, args: list[Any], outs: list[Any]) -> None:
-        if any(_has_nonfinite(o) for o in outs) and not any(_has_nonfinite(a) for a in args):
-            raise NaNGuardError(
-                f"nan_guard: {node.op} produced NaN or inf from finite inputs"
-                f"{built_at(node.source)}"
-            )
 
 
 class PyBackend:
@@ -115,5 +117,5 @@ class PyBackend:
     def available(self) -> tuple[bool, str]:
         return True, ""
 
-    def build(self, fgraph: FunctionGraph, nan_guard: bool = False) -> PyRunner:
+    def build(self, fgraph: FunctionGraph, nan_guard: bool = False, cache: Any = None) -> PyRunner:
         return PyRunner(fgraph, nan_guard=nan_guard)

@@ -45,6 +45,7 @@ def has_pullback(op_class: type) -> bool:
 def _load_rules() -> None:
     # Each family module registers its rules in `pullback`; import them all here.
     from symgraph.gradient.rules import (  # noqa: F401
+        blas,
         control,
         elemwise,
         linalg,

@@ -119,6 +119,22 @@ NON_DIFFERENTIABLE_SCALARS: dict[type[ScalarOp], str] = {
 }
 
 
+def _composite_rule(sop: Any, xs: Sequence[V], z: V, g: V) -> list[Any]:
+    # expand the fused program back into Elemwise nodes and differentiate those
+    from symgraph.gradient.reverse import grad
+
+    values: list[Any] = list(xs)
+    for (step_op, args), dtype in zip(sop.steps, sop.dtypes[sop.n_inputs:]):
+        value = Elemwise(step_op)(*[values[a] for a in args])
+        values.append(tm.cast(value, dtype))
+    diff = [x for x in xs if _dt.is_float(x.dtype)]
+    grads = iter(grad(None, diff, known_grads={values[-1]: g}, disconnected_inputs="ignore")) if diff else iter(())
+    return [next(grads) if _dt.is_float(x.dtype) else None for x in xs]
+
+
+SCALAR_PULLBACKS[ps.Composite] = _composite_rule
+
+
 def reduce_to_shape_of(grad: TensorVariable, target: TensorVariable) -> TensorVariable:
     """Sum ``grad`` over the axes where ``target`` was broadcast, and match its dtype."""
     from symgraph.tensor.reduce import sum as _sum

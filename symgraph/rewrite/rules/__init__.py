@@ -1,1 +1,1 @@
-"""Rewrite rules, by family. Each module exposes lists of LocalRewrite for the pipeline."""
+"""Rewrite rules by family; each module exposes RuleSets that pipeline.py puts in phases."""

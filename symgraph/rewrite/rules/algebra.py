@@ -1,28 +1,331 @@
-"""Algebraic simplification (canonicalize) and cheaper equivalent forms (specialize)."""
+"""Algebraic canonicalization: one way to write each sum, product and simple identity.
+
+Sums and products are flattened (through inner nodes used nowhere else, so no work is
+duplicated), their constants combined, equal terms cancelled, neutral elements dropped;
+inverse function pairs collapse; useless casts and switches go away.
+
+Cancelling may turn a NaN of the written form into a number: ``x - x`` is NaN for
+``x = inf`` but becomes 0, ``x / x`` is NaN at 0 and becomes 1. These rewrites never
+create a NaN or an infinity, and never change a finite result beyond rounding (and the
+reassociation of a sum is itself a rounding change). Results keep their shape: a
+replacement that would be smaller (a broadcast term survived a cancellation) is broadcast
+back by the engine (``rewrite.shapes.fit_to``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
 from symgraph import scalar as ps
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.graph.node import Apply
+from symgraph.graph.node import Apply, Constant, Variable
+from symgraph.rewrite import pattern as p
 from symgraph.rewrite.engine import LocalRewrite, Replacement
-from symgraph.rewrite.match import elemwise_node, is_constant_value, like, same_shape, scalar_constant
+from symgraph.rewrite.match import (
+    elemwise_node, is_constant_value, is_real, known_nonnegative, like, same_shape,
+    scalar_constant, single_client,
+)
+from symgraph.rewrite.pattern import Match, PatternVar, Rule, RuleSet
 from symgraph.tensor import math as tm
-from symgraph.tensor.elemwise import DimShuffle, Elemwise, dimshuffle
+from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.variable import constant
 
 
+#: a flattened sum or product keeps at most this many terms: absorbing an inner node
+#: rebuilds the whole flat node, so without a bound a chain of n additions would cost n**2
+MAX_FLAT_TERMS = 32
+
+
+def _canonical_dtype(dtype: str) -> bool:
+    # bool arithmetic is logic (True + True is True) and unsigned negation wraps: both are
+    # left alone; signed ints obey these identities modulo 2**n, floats up to rounding
+    return dtype.startswith(("float", "complex", "int"))
+
+
+def _single_element_constant(var: Variable) -> Any:
+    """The value of a constant with one element that broadcasts to nothing larger."""
+    value = scalar_constant(var)
+    if value is None or any(s != 1 for s in var.type.shape):  # type: ignore[attr-defined]
+        return None
+    return value
+
+
+def _typed(value: Any, dtype: str) -> Variable:
+    return constant(np.asarray(value, dtype=dtype), dtype=dtype)
+
+
+def _as_dtype(var: Variable, dtype: str) -> Variable:
+    # leaves of another dtype are cast first, so regrouping cannot overflow in a narrow type
+    return tm.cast(var, dtype) if var.type.dtype != dtype else var  # type: ignore[attr-defined]
+
+
+def equivalent(a: Variable, b: Variable, depth: int = 3) -> bool:
+    """Same computation up to ``depth`` levels: same ops, same inputs (commutative ops in
+    any order), equal constants. Used to tell whether a rebuilt form is new."""
+    if a is b:
+        return True
+    if isinstance(a, Constant) and isinstance(b, Constant):
+        return a.signature() == b.signature()
+    na, nb = a.owner, b.owner
+    if depth == 0 or na is None or nb is None or na.op != nb.op or a.index != b.index:
+        return False
+    if len(na.inputs) != len(nb.inputs):
+        return False
+    if getattr(getattr(na.op, "scalar_op", None), "commutative", False):
+        unused = list(nb.inputs)
+        for x in na.inputs:
+            for k, y in enumerate(unused):
+                if equivalent(x, y, depth - 1):
+                    del unused[k]
+                    break
+            else:
+                return False
+        return True
+    return all(equivalent(x, y, depth - 1) for x, y in zip(na.inputs, nb.inputs))
+
+
+# -- sums --------------------------------------------------------------------------------------
+@dataclass
+class SumTerms:
+    """A flattened sum: ``sum(pos) - sum(neg) + const``."""
+
+    pos: list[Variable] = field(default_factory=list)
+    neg: list[Variable] = field(default_factory=list)
+    const: Any = 0
+    n_const: int = 0
+    absorbed: int = 0
+    cancelled: int = 0
+
+
+def _negated_term(var: Variable) -> Variable | None:
+    """t if var is -1 * t (two operands), else None."""
+    node = elemwise_node(var, ps.Mul)
+    if node is None or len(node.inputs) != 2:
+        return None
+    for i in (0, 1):
+        if _single_element_constant(node.inputs[i]) == -1:
+            return node.inputs[1 - i]
+    return None
+
+
+def sum_terms(fgraph: FunctionGraph, node: Apply) -> SumTerms:
+    """Flatten the +, -, neg tree rooted at ``node`` through nodes used only inside it."""
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
+    found = SumTerms()
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    if isinstance(sop, ps.Sub):
+        start = [(node.inputs[0], 1), (node.inputs[1], -1)]
+    elif isinstance(sop, ps.Neg):
+        start = [(node.inputs[0], -1)]
+    else:
+        start = [(v, 1) for v in node.inputs]
+    stack = list(reversed(start))
+    while stack:
+        var, sign = stack.pop()
+        value = _single_element_constant(var)
+        if value is not None:
+            found.const += sign * value
+            found.n_const += 1
+            continue
+        inner = var.owner
+        if (
+            inner is not None and isinstance(inner.op, Elemwise) and var.type.dtype == dtype  # type: ignore[attr-defined]
+            and single_client(fgraph, var)
+        ):
+            isop = inner.op.scalar_op
+            children = None
+            if isinstance(isop, ps.Add):
+                children = [(v, sign) for v in inner.inputs]
+            elif isinstance(isop, ps.Sub):
+                children = [(inner.inputs[0], sign), (inner.inputs[1], -sign)]
+            elif isinstance(isop, ps.Neg):
+                children = [(inner.inputs[0], -sign)]
+            else:
+                term = _negated_term(var)
+                if term is not None:
+                    children = [(term, -sign)]
+            size = len(found.pos) + len(found.neg) + len(stack) + 1
+            if children is not None and size + len(children) - 1 <= MAX_FLAT_TERMS:
+                found.absorbed += 1
+                stack.extend(reversed(children))
+                continue
+        (found.pos if sign > 0 else found.neg).append(var)
+    _cancel(found.pos, found.neg, found)
+    return found
+
+
+def _cancel(first: list[Variable], second: list[Variable], found: Any) -> None:
+    """Remove variables that appear in both lists (once per pair)."""
+    if not first or not second:
+        return
+    where: dict[int, list[int]] = {}
+    for i, v in enumerate(first):
+        where.setdefault(id(v), []).append(i)
+    drop_first: set[int] = set()
+    keep_second = []
+    for v in second:
+        slots = where.get(id(v))
+        if slots:
+            drop_first.add(slots.pop())
+            found.cancelled += 1
+        else:
+            keep_second.append(v)
+    first[:] = [v for i, v in enumerate(first) if i not in drop_first]
+    second[:] = keep_second
+
+
+def build_sum(terms: SumTerms, dtype: str) -> Variable:
+    """The canonical graph of a flattened sum: ``(a + b + c) - (d + e)``, ``-(d + e)``,
+    constants last (a negative constant is subtracted: ``exp(x) - 1``)."""
+    pos = [_as_dtype(v, dtype) for v in terms.pos]
+    neg = [_as_dtype(v, dtype) for v in terms.neg]
+    c = terms.const
+    if c != 0:
+        if isinstance(c, complex) or c > 0:
+            pos.append(_typed(c, dtype))
+        else:
+            neg.append(_typed(-c, dtype))
+    plus = pos[0] if len(pos) == 1 else tm.add(*pos) if pos else None
+    minus = neg[0] if len(neg) == 1 else tm.add(*neg) if neg else None
+    if plus is not None and minus is not None:
+        return tm.sub(plus, minus)
+    if plus is not None:
+        return plus
+    if minus is not None:
+        return tm.neg(minus)
+    return _typed(0, dtype)
+
+
+def _add_canonical(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # flatten a + (b - c), -(-x), x + y - x, constants together: one sum, one form
+    out = node.outputs[0]
+    if not _canonical_dtype(out.type.dtype):  # type: ignore[attr-defined]
+        return None
+    terms = sum_terms(fgraph, node)
+    if terms.absorbed == 0 and terms.cancelled == 0 and terms.n_const <= 1:
+        is_add = isinstance(node.op.scalar_op, ps.Add)  # type: ignore[attr-defined]
+        negative_added = is_add and not isinstance(terms.const, complex) and terms.const < 0
+        if not (terms.n_const == 1 and (terms.const == 0 or negative_added)):
+            return None
+    new = build_sum(terms, out.type.dtype)  # type: ignore[attr-defined]
+    if equivalent(new, out):
+        return None
+    return [new]
+
+
+# -- products ----------------------------------------------------------------------------------
+@dataclass
+class ProductFactors:
+    """A flattened product: ``coef_num * prod(num) / (coef_den * prod(den))``."""
+
+    num: list[Variable] = field(default_factory=list)
+    den: list[Variable] = field(default_factory=list)
+    coef_num: Any = 1
+    coef_den: Any = 1
+    n_const: int = 0
+    absorbed: int = 0
+    cancelled: int = 0
+
+
+def product_factors(
+    fgraph: FunctionGraph, node: Apply, absorb: bool = True, shared: bool = False
+) -> ProductFactors:
+    """Flatten the *, /, reciprocal, neg tree rooted at ``node`` through nodes used only
+    inside it (with ``absorb=False``, only the root is taken apart; with ``shared=True``
+    also through nodes used elsewhere, whose work is then partly repeated)."""
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
+    inexact = dtype.startswith(("float", "complex"))
+    found = ProductFactors()
+    stack = list(reversed(_product_children(node, 1)))
+    while stack:
+        var, power = stack.pop()
+        value = _single_element_constant(var)
+        if value is not None and (power > 0 or (inexact and value != 0)):
+            if power > 0:
+                found.coef_num *= value
+            else:
+                found.coef_den *= value
+            found.n_const += 1
+            continue
+        inner = var.owner
+        size = len(found.num) + len(found.den) + len(stack) + len(inner.inputs) if inner else 0
+        if (
+            absorb and inner is not None and isinstance(inner.op, Elemwise)
+            and isinstance(inner.op.scalar_op, (ps.Mul, ps.TrueDiv, ps.Reciprocal, ps.Neg))
+            and var.type.dtype == dtype and (shared or single_client(fgraph, var))  # type: ignore[attr-defined]
+            and size <= MAX_FLAT_TERMS
+        ):
+            found.absorbed += 1
+            if isinstance(inner.op.scalar_op, ps.Neg):
+                found.coef_num *= -1
+            stack.extend(reversed(_product_children(inner, power)))
+            continue
+        (found.num if power > 0 else found.den).append(var)
+    _cancel(found.num, found.den, found)
+    return found
+
+
+def _product_children(node: Apply, power: int) -> list[tuple[Variable, int]]:
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    if isinstance(sop, ps.TrueDiv):
+        return [(node.inputs[0], power), (node.inputs[1], -power)]
+    if isinstance(sop, ps.Reciprocal):
+        return [(node.inputs[0], -power)]
+    return [(v, power) for v in node.inputs]
+
+
+def build_product(factors: ProductFactors, dtype: str) -> Variable:
+    """The canonical graph of a flattened product: ``c * a * b / (d * e)``."""
+    num = [_as_dtype(v, dtype) for v in factors.num]
+    den = [_as_dtype(v, dtype) for v in factors.den]
+    cn, cd = factors.coef_num, factors.coef_den
+    if cd != 1 and cn != 1:
+        cn, cd = cn / cd, 1
+    if cn != 1:
+        num.insert(0, _typed(cn, dtype))
+    if cd != 1:
+        den.insert(0, _typed(cd, dtype))
+    top = num[0] if len(num) == 1 else tm.mul(*num) if num else None
+    bottom = den[0] if len(den) == 1 else tm.mul(*den) if den else None
+    if bottom is None:
+        return top if top is not None else _typed(1, dtype)
+    if top is None:
+        return tm.reciprocal(bottom)
+    return tm.true_div(top, bottom)
+
+
+def _mul_canonical(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # flatten a * (b / c), collect constants, cancel x * y / x; -x inside a product is -1 * x
+    out = node.outputs[0]
+    if not _canonical_dtype(out.type.dtype):  # type: ignore[attr-defined]
+        return None
+    factors = product_factors(fgraph, node)
+    if factors.absorbed == 0 and factors.cancelled == 0 and factors.n_const <= 1:
+        if not (factors.n_const == 1 and factors.coef_num == 1 and factors.coef_den == 1):
+            return None
+    new = build_product(factors, out.type.dtype)  # type: ignore[attr-defined]
+    if equivalent(new, out):
+        return None
+    return [new]
+
+
+# -- neutral elements (kept as separate, readable rules) --------------------------------------
 def _neg_of_neg(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # -(-x) == x exactly
     inner = elemwise_node(node.inputs[0], ps.Neg)
-    if isinstance(node.op.scalar_op, ps.Neg) and inner is not None:
+    if isinstance(node.op.scalar_op, ps.Neg) and inner is not None:  # type: ignore[attr-defined]
         return [inner.inputs[0]]
     return None
 
 
 def _drop_neutral(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # x + 0 == x, x * 1 == x (only when the constant does not broadcast x to a larger shape)
-    sop = node.op.scalar_op
-    if not isinstance(sop, (ps.Add, ps.Mul)):
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    if not isinstance(sop, (ps.Add, ps.Mul)) or node.outputs[0].type.dtype == "bool":  # type: ignore[attr-defined]
         return None
     out = node.outputs[0]
     kept = [v for v in node.inputs if not is_constant_value(v, sop.identity)]
@@ -40,9 +343,11 @@ def _drop_neutral(fgraph: FunctionGraph, node: Apply) -> Replacement:
 
 def _trivial_binary(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # x ** 1 == x, x / 1 == x, x - 0 == x
-    sop = node.op.scalar_op
-    x, y = node.inputs if len(node.inputs) == 2 else (None, None)
-    if x is None or not same_shape(x, node.outputs[0]):
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    if len(node.inputs) != 2:
+        return None
+    x, y = node.inputs
+    if not same_shape(x, node.outputs[0]):
         return None
     if isinstance(sop, ps.Pow) and is_constant_value(y, 1):
         return [like(x, node.outputs[0])]
@@ -53,62 +358,129 @@ def _trivial_binary(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return None
 
 
-def _log_of_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    # log(exp(x)) == x for real x; exp overflows to inf for x > 709, x does not
-    if not isinstance(node.op.scalar_op, ps.Log):
+# -- inverse function pairs and other one-line identities ------------------------------------
+x = PatternVar("x")
+
+
+def _real(m: Match) -> bool:
+    return is_real(m["x"])
+
+
+def _nonnegative(m: Match) -> bool:
+    return known_nonnegative(m["x"])
+
+
+INVERSES = RuleSet("inverses", [
+    # exp overflows to inf for x > 709; log(exp(x)) = x for real x
+    Rule("log_of_exp", p.log(p.exp(x)), x, _real, doc="log(exp(x)) = x, x real"),
+    # log(x) is NaN for x < 0, so only where x is known to be >= 0
+    Rule("exp_of_log", p.exp(p.log(x)), x, _nonnegative, doc="exp(log(x)) = x for x >= 0",
+         domain={"x": (0.0, 5.0)}),
+    Rule("log1p_of_expm1", p.log1p(p.expm1(x)), x, _real, doc="log1p(expm1(x)) = x, x real"),
+    Rule("expm1_of_log1p", p.expm1(p.log1p(x)), x, _nonnegative,
+         doc="expm1(log1p(x)) = x for x >= -1 (guarded: x known >= 0)", domain={"x": (0.0, 5.0)}),
+    # sqr(x) overflows for |x| > 1e154, |x| does not
+    Rule("sqrt_of_sqr_to_abs", p.sqrt(p.sqr(x)), p.abs_(x), _real, doc="sqrt(x*x) = |x|, x real"),
+    Rule("sqrt_of_self_product_to_abs", p.sqrt(x * x), p.abs_(x), _real,
+         doc="sqrt(x*x) = |x|, x real"),
+    Rule("sqr_of_sqrt", p.sqr(p.sqrt(x)), x, _nonnegative, doc="sqrt(x)**2 = x for x >= 0",
+         domain={"x": (0.0, 5.0)}),
+    Rule("abs_of_abs", p.abs_(p.abs_(x)), p.abs_(x), doc="||x|| = |x|"),
+    Rule("abs_of_neg", p.abs_(-x), p.abs_(x), doc="|-x| = |x|"),
+    Rule("abs_of_nonnegative", p.abs_(x), x, _nonnegative, doc="|x| = x for x >= 0",
+         domain={"x": (0.0, 5.0)}),
+    Rule("sinh_of_arcsinh", p.sinh(p.arcsinh(x)), x, _real, doc="sinh(arcsinh(x)) = x"),
+    # sinh overflows for |x| > 710; arcsinh(sinh(x)) = x for real x
+    Rule("arcsinh_of_sinh", p.arcsinh(p.sinh(x)), x, _real, doc="arcsinh(sinh(x)) = x"),
+    # tanh rounds to 1 for x > 19, where arctanh gives inf; the identity holds for real x
+    Rule("arctanh_of_tanh", p.arctanh(p.tanh(x)), x, _real, doc="arctanh(tanh(x)) = x"),
+    Rule("reciprocal_of_reciprocal", p.reciprocal(p.reciprocal(x)), x,
+         lambda m: m["x"].type.dtype.startswith(("float", "complex")),  # type: ignore[attr-defined]
+         doc="1/(1/x) = x (and x = 1e-320 no longer becomes 0)"),
+])
+
+
+# -- casts -------------------------------------------------------------------------------------
+def _useless_cast(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # cast to the dtype x already has
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    if isinstance(sop, ps.Cast) and node.inputs[0].type.dtype == sop.dtype:  # type: ignore[attr-defined]
+        return [node.inputs[0]]
+    return None
+
+
+def _merge_lossless_casts(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # cast(cast(x, mid), out) == cast(x, out) when x -> mid loses nothing (the value is the same)
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    inner = elemwise_node(node.inputs[0], ps.Cast)
+    if not isinstance(sop, ps.Cast) or inner is None:
         return None
-    inner = elemwise_node(node.inputs[0], ps.Exp)
-    if inner is None or inner.inputs[0].dtype.startswith("complex"):
+    source = inner.inputs[0]
+    if not np.can_cast(source.type.dtype, inner.op.scalar_op.dtype, "safe"):  # type: ignore[attr-defined]
         return None
-    return [like(inner.inputs[0], node.outputs[0])]
+    return [tm.cast(source, sop.dtype)]
 
 
-def _dimshuffle_of_dimshuffle(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    # two reorderings compose into one
-    inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, DimShuffle):
+# -- switch ------------------------------------------------------------------------------------
+def _switch_constant_condition(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # switch(True, a, b) == a, switch(False, a, b) == b
+    if not isinstance(node.op.scalar_op, ps.Switch):  # type: ignore[attr-defined]
         return None
-    first = inner.op.new_order
-    combined = tuple("x" if o == "x" else first[o] for o in node.op.new_order)  # type: ignore[index]
-    x = inner.inputs[0]
-    return [dimshuffle(x, combined)]
-
-
-CANONICALIZE = [
-    LocalRewrite("neg_of_neg", _neg_of_neg, (Elemwise,)),
-    LocalRewrite("drop_neutral_element", _drop_neutral, (Elemwise,)),
-    LocalRewrite("drop_trivial_operand", _trivial_binary, (Elemwise,)),
-    LocalRewrite("log_of_exp", _log_of_exp, (Elemwise,)),
-    LocalRewrite("merge_dimshuffles", _dimshuffle_of_dimshuffle, (DimShuffle,)),
-]
-
-
-def _pow_specialize(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    # x**2 -> sqr(x), x**0.5 -> sqrt(x), x**-1 -> 1/x: cheaper and exact
-    if not isinstance(node.op.scalar_op, ps.Pow):
+    cond = _single_element_constant(node.inputs[0])
+    if cond is None:
         return None
-    x, y = node.inputs
+    return [node.inputs[1] if cond else node.inputs[2]]
+
+
+def _switch_equal_branches(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # switch(c, a, a) == a (broadcast to c's shape by the engine if need be)
+    if not isinstance(node.op.scalar_op, ps.Switch):  # type: ignore[attr-defined]
+        return None
+    _, a, b = node.inputs
+    if a is b or (isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature()):
+        return [a]
+    return None
+
+
+CANONICAL_ALGEBRA = RuleSet("algebra", [
+    LocalRewrite("neg_of_neg", _neg_of_neg, (ps.Neg,), "-(-x) = x"),
+    LocalRewrite("drop_neutral_element", _drop_neutral, (ps.Add, ps.Mul), "x + 0 = x, x * 1 = x"),
+    LocalRewrite("drop_trivial_operand", _trivial_binary, (ps.Pow, ps.TrueDiv, ps.Sub),
+                 "x ** 1 = x, x / 1 = x, x - 0 = x"),
+    *INVERSES,
+    LocalRewrite("add_canonical", _add_canonical, (ps.Add, ps.Sub, ps.Neg),
+                 "flatten sums, combine constants, cancel x - x"),
+    LocalRewrite("mul_canonical", _mul_canonical, (ps.Mul, ps.TrueDiv, ps.Reciprocal),
+                 "flatten products, combine constants, cancel x / x"),
+    LocalRewrite("useless_cast", _useless_cast, (ps.Cast,), "cast(x, x.dtype) = x"),
+    LocalRewrite("merge_lossless_casts", _merge_lossless_casts, (ps.Cast,),
+                 "cast(cast(x, wider), d) = cast(x, d)"),
+    LocalRewrite("switch_constant_condition", _switch_constant_condition, (ps.Switch,),
+                 "switch(True, a, b) = a"),
+    LocalRewrite("switch_equal_branches", _switch_equal_branches, (ps.Switch,), "switch(c, a, a) = a"),
+])
+
+
+def replaced_in_product(
+    fgraph: FunctionGraph, node: Apply, pick: Any
+) -> Replacement:
+    """Helper for rules over the factors of a (canonical) product node.
+
+    ``pick(num, den)`` inspects the numerator and denominator factor lists and returns
+    ``(num, den)`` with some factors replaced, or None. The product is rebuilt with the
+    same constants. The factors are collected through inner products even when those are
+    used elsewhere: a stability rule may repeat a multiplication to avoid a NaN.
+    """
     out = node.outputs[0]
-    if not same_shape(x, out) or x.dtype != out.dtype:
+    if not out.type.dtype.startswith("float"):  # type: ignore[attr-defined]
         return None
-    exponent = scalar_constant(y)
-    if exponent == 2:
-        return [tm.sqr(x)]
-    if exponent == 0.5:
-        return [like(tm.sqrt(x), out)]
-    if exponent == -1 and not x.dtype.startswith(("int", "uint")):
-        return [like(tm.reciprocal(x), out)]
-    return None
+    factors = product_factors(fgraph, node, shared=True)
+    changed = pick(list(factors.num), list(factors.den))
+    if changed is None:
+        return None
+    factors.num, factors.den = changed
+    return [build_product(factors, out.type.dtype)]  # type: ignore[attr-defined]
 
 
-def _mul_self_to_sqr(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    # x * x -> sqr(x)
-    if isinstance(node.op.scalar_op, ps.Mul) and len(node.inputs) == 2 and node.inputs[0] is node.inputs[1]:
-        return [tm.sqr(node.inputs[0])]
-    return None
-
-
-SPECIALIZE = [
-    LocalRewrite("pow_to_sqr_sqrt_reciprocal", _pow_specialize, (Elemwise,)),
-    LocalRewrite("mul_self_to_sqr", _mul_self_to_sqr, (Elemwise,)),
-]
+def sum_of(variables: Sequence[Variable]) -> Variable:
+    return variables[0] if len(variables) == 1 else tm.add(*variables)

@@ -14,6 +14,7 @@ from symgraph.backends.py.dispatch import perform
 from symgraph.errors import ShapeMismatchError
 from symgraph.graph.node import Apply
 from symgraph.scalar import dtypes as _dt
+from symgraph.scalar.composite import Composite
 from symgraph.scalar.op import BinaryFloatOp, ScalarOp, UnaryFloatOp
 from symgraph.tensor.elemwise import DimShuffle, Elemwise
 
@@ -147,20 +148,27 @@ def check_elemwise_shapes(node: Apply, inputs: list[np.ndarray]) -> tuple[int, .
 _UPGRADING = (UnaryFloatOp, BinaryFloatOp, ps.Reciprocal)
 
 
-@perform.register(Elemwise)
-def py_elemwise(op: Elemwise, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    shape = check_elemwise_shapes(node, inputs)
-    out_dtype = node.outputs[0].dtype
-    sop = op.scalar_op
+def compute_scalar(sop: ScalarOp, inputs: list[np.ndarray], out_dtype: str) -> np.ndarray:
+    """Apply one scalar op to arrays, giving exactly ``out_dtype`` (no broadcasting fix-up)."""
+    if isinstance(sop, Composite):
+        values = list(inputs)
+        for (step_op, args), dtype in zip(sop.steps, sop.dtypes[sop.n_inputs:]):
+            values.append(compute_scalar(step_op, [values[a] for a in args], dtype))
+        return values[-1]
     if isinstance(sop, _UPGRADING) and _dt.is_inexact(out_dtype):
         # compute in the output precision (NumPy would use float16 for int8 input)
         inputs = [v.astype(out_dtype) if _dt.is_discrete(v.dtype.name) else v for v in inputs]
     with np.errstate(all="ignore"):
-        result = scalar_impl(sop)(*inputs)
-    result = np.asarray(result)
-    if result.dtype.name != out_dtype:
-        with np.errstate(all="ignore"):
+        result = np.asarray(scalar_impl(sop)(*inputs))
+        if result.dtype.name != out_dtype:
             result = result.astype(out_dtype)
+    return result
+
+
+@perform.register(Elemwise)
+def py_elemwise(op: Elemwise, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    shape = check_elemwise_shapes(node, inputs)
+    result = compute_scalar(op.scalar_op, list(inputs), node.outputs[0].dtype)
     if result.shape != shape:
         result = np.broadcast_to(result, shape)
     if not result.flags.writeable:  # a broadcast view

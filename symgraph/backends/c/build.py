@@ -1,0 +1,102 @@
+"""Compile generated C with gcc into a shared library and load it with cffi (ABI mode)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import cffi
+
+from symgraph.errors import CompileError
+
+CDEF = """
+typedef struct {
+    void *data;
+    int64_t ndim;
+    int64_t shape[16];
+    int64_t strides[16];
+} sg_array;
+typedef struct {
+    int64_t node;
+    char message[1024];
+} sg_error;
+int sg_segment(sg_array *sg_in, sg_array *sg_out, sg_error *err);
+"""
+
+ffi = cffi.FFI()
+ffi.cdef(CDEF)
+ffi.cdef("void free(void *);")
+libc = ffi.dlopen(None)
+
+
+def csrc_dir() -> Path:
+    """The folder of C headers (the project's top-level ``csrc/``)."""
+    here = Path(__file__).resolve().parents[3] / "csrc"
+    if (here / "symgraph_runtime.h").is_file():
+        return here
+    raise CompileError(f"symgraph's C headers were not found (looked in {here}); reinstall symgraph")
+
+
+@functools.cache
+def compiler() -> str | None:
+    for name in (os.environ.get("CC"), "gcc", "cc"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@functools.cache
+def compiler_version() -> str:
+    cc = compiler()
+    if cc is None:
+        return "none"
+    out = subprocess.run([cc, "--version"], capture_output=True, text=True)
+    return out.stdout.splitlines()[0] if out.stdout else cc
+
+
+@functools.cache
+def blas_flags() -> tuple[list[str], list[str], str]:
+    """(compile flags, link flags, fingerprint) for the pip-installed OpenBLAS."""
+    try:
+        import scipy_openblas32 as sob
+    except ImportError:
+        raise CompileError("the scipy-openblas32 package is needed for matrix products: pip install scipy-openblas32") from None
+    lib_dir = sob.get_lib_dir()
+    lib = os.path.join(lib_dir, f"lib{sob.get_library()}.so")
+    return ([f"-I{sob.get_include_dir()}"], [lib, f"-Wl,-rpath,{lib_dir}"], f"{lib}:{sob.__version__}")
+
+
+def base_flags() -> list[str]:
+    # -fno-math-errno lets gcc vectorize sqrt and friends; it does not change results
+    return ["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-fopenmp", "-w"]
+
+
+def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool) -> None:
+    """Compile ``source`` into ``out_path``; on failure raise CompileError with the details."""
+    cc = compiler()
+    if cc is None:
+        raise CompileError("no C compiler found (install gcc)")
+    src = entry_dir / "source.c"
+    src.write_text(source)
+    cmd = [cc, *base_flags(), f"-I{csrc_dir()}"]
+    link: list[str] = []
+    if use_blas:
+        inc, link, _ = blas_flags()
+        cmd += inc
+    cmd += [str(src), "-o", str(out_path), "-lm", *link]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CompileError(
+            "gcc failed to compile generated code.\n"
+            f"command: {' '.join(cmd)}\n"
+            f"source: {src}\n"
+            f"stderr (start):\n{proc.stderr[:2000]}"
+        )
+
+
+def load_library(path: Path) -> Any:
+    return ffi.dlopen(str(path))

@@ -1,0 +1,275 @@
+"""C emitters for matrix products: Dot through CBLAS (gemm, gemv, dot) from the pip OpenBLAS.
+
+Strided operands use BLAS's transpose flags and leading dimensions instead of copies;
+only operands with no unit stride (or negative/zero strides) are copied first. Integer
+and mixed-dtype products use plain loops, as NumPy does.
+"""
+
+from __future__ import annotations
+
+from symgraph.backends.c.ctypes import Unsupported, ctype
+from symgraph.backends.c.emit import EmitContext, emit
+from symgraph.graph.node import Apply
+from symgraph.tensor.linalg import Dot
+
+_MATRIX_LAYOUT = r"""
+/* How a row-major BLAS call can read matrix a (rows x cols, element strides s0, s1):
+ * returns 0 = as stored (NoTrans, ld), 1 = transposed storage (Trans, ld), -1 = copy needed. */
+static int sg_blas_layout(const sg_array *a, int64_t *ld) {
+    int64_t rows = a->shape[0], cols = a->shape[1];
+    int64_t s0 = rows == 1 ? (cols > 0 ? cols : 1) : a->strides[0];
+    int64_t s1 = cols == 1 ? 1 : a->strides[1];
+    if (s1 == 1 && s0 >= (cols > 1 ? cols : 1)) { *ld = s0; return 0; }
+    s0 = rows == 1 ? 1 : a->strides[0];
+    s1 = cols == 1 ? (rows > 0 ? rows : 1) : a->strides[1];
+    if (s0 == 1 && s1 >= (rows > 1 ? rows : 1)) { *ld = s1; return 1; }
+    return -1;
+}
+"""
+
+
+def _check_aligned(ctx: EmitContext, a: str, b: str, a_axis: int, b_axis: int) -> None:
+    ctx.line(
+        f"if ({a}.shape[{a_axis}] != {b}.shape[{b_axis}]) {{ char s1[96], s2[96]; "
+        + ctx.fail("dot: shapes %s and %s are not aligned: %lld != %lld",
+                   f"sg_shape_str(&{a}, s1, 96)", f"sg_shape_str(&{b}, s2, 96)",
+                   f"(long long){a}.shape[{a_axis}]", f"(long long){b}.shape[{b_axis}]")
+        + " }"
+    )
+
+
+def _as_blas_vector(ctx: EmitContext, v: str, itemsize: str) -> tuple[str, str]:
+    """(pointer expression, inc) for vector ``v``; copies when its stride is not positive."""
+    tmp = ctx.tmp("vec")
+    ctx.line(f"sg_array {tmp} = {v}; int own_{tmp} = 0;")
+    ctx.line(f"if ({v}.shape[0] > 1 && {v}.strides[0] <= 0) {{")
+    ctx.line(f"  if (!sg_copy_contiguous(&{tmp}, &{v}, {itemsize})) " + ctx.fail("out of memory") + f" own_{tmp} = 1; }}")
+    return tmp, f"({tmp}.shape[0] > 1 ? (blasint){tmp}.strides[0] : 1)"
+
+
+def _as_blas_matrix(ctx: EmitContext, m: str, itemsize: str) -> tuple[str, str, str]:
+    """(array name, trans flag C expr, ld C var) for matrix ``m``, copying only if needed."""
+    tmp = ctx.tmp("mat")
+    ctx.line(f"sg_array {tmp} = {m}; int own_{tmp} = 0; int64_t ld_{tmp} = 1;")
+    ctx.line(f"int tr_{tmp} = sg_blas_layout(&{m}, &ld_{tmp});")
+    ctx.line(f"if (tr_{tmp} < 0) {{")
+    ctx.line(f"  if (!sg_copy_contiguous(&{tmp}, &{m}, {itemsize})) " + ctx.fail("out of memory"))
+    ctx.line(f"  own_{tmp} = 1; tr_{tmp} = 0; ld_{tmp} = {m}.shape[1] > 1 ? {m}.shape[1] : 1; }}")
+    return tmp, f"tr_{tmp}", f"ld_{tmp}"
+
+
+@emit.register(Dot)
+def c_dot(op: Dot, node: Apply, ctx: EmitContext) -> None:
+    a, b = node.inputs
+    out = node.outputs[0]
+    dt = out.type.dtype  # type: ignore[attr-defined]
+    for v in (a, b, out):
+        ctype(v.type.dtype)  # type: ignore[attr-defined]
+    blas = dt in ("float32", "float64") and a.type.dtype == dt and b.type.dtype == dt  # type: ignore[attr-defined]
+    an, bn, on = ctx.name(a), ctx.name(b), ctx.name(out)
+    if not blas:
+        _emit_loop_dot(node, ctx)
+        return
+    ctx.uses_blas = True
+    ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
+    p = "s" if dt == "float32" else "d"
+    ct = ctype(dt)
+    size = f"sizeof({ct})"
+    ctx.line("{")
+    ctx.line(f"const int64_t sg_int_max = 2147483647;")
+    if a.ndim == 2 and b.ndim == 2:  # type: ignore[attr-defined]
+        _check_aligned(ctx, an, bn, 1, 0)
+        ctx.alloc(out, [f"{an}.shape[0]", f"{bn}.shape[1]"])
+        ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1], n = {bn}.shape[1];")
+        ctx.line("if (m > sg_int_max || n > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
+        ctx.line(f"if (m > 0 && n > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)(m * n) * {size}); else {{")
+        am, atr, ald = _as_blas_matrix(ctx, an, size)
+        bm, btr, bld = _as_blas_matrix(ctx, bn, size)
+        ctx.line(f"scipy_cblas_{p}gemm(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans, {btr} ? CblasTrans : CblasNoTrans,")
+        ctx.line(f"    (blasint)m, (blasint)n, (blasint)k, 1, ({ct} *){am}.data, (blasint){ald}, ({ct} *){bm}.data, (blasint){bld},")
+        ctx.line(f"    0, ({ct} *){on}.data, (blasint)(n > 1 ? n : 1));")
+        ctx.line(f"if (own_{am}) free({am}.data); if (own_{bm}) free({bm}.data); }} }}")
+    elif a.ndim == 2 and b.ndim == 1:  # type: ignore[attr-defined]
+        _check_aligned(ctx, an, bn, 1, 0)
+        ctx.alloc(out, [f"{an}.shape[0]"])
+        ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1];")
+        ctx.line("if (m > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
+        ctx.line(f"if (m > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)m * {size}); else {{")
+        am, atr, ald = _as_blas_matrix(ctx, an, size)
+        xv, incx = _as_blas_vector(ctx, bn, size)
+        # stored row-major as (m, k) when not transposed, as (k, m) when transposed
+        ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans,")
+        ctx.line(f"    (blasint)({atr} ? k : m), (blasint)({atr} ? m : k), 1, ({ct} *){am}.data, (blasint){ald},")
+        ctx.line(f"    ({ct} *){xv}.data, {incx}, 0, ({ct} *){on}.data, 1);")
+        ctx.line(f"if (own_{am}) free({am}.data); if (own_{xv}) free({xv}.data); }} }}")
+    elif a.ndim == 1 and b.ndim == 2:  # type: ignore[attr-defined]
+        _check_aligned(ctx, an, bn, 0, 0)
+        ctx.alloc(out, [f"{bn}.shape[1]"])
+        ctx.line(f"const int64_t k = {bn}.shape[0], n = {bn}.shape[1];")
+        ctx.line("if (n > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
+        ctx.line(f"if (n > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)n * {size}); else {{")
+        bm, btr, bld = _as_blas_matrix(ctx, bn, size)
+        xv, incx = _as_blas_vector(ctx, an, size)
+        # x @ B = B^T x
+        ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {btr} ? CblasNoTrans : CblasTrans,")
+        ctx.line(f"    (blasint)({btr} ? n : k), (blasint)({btr} ? k : n), 1, ({ct} *){bm}.data, (blasint){bld},")
+        ctx.line(f"    ({ct} *){xv}.data, {incx}, 0, ({ct} *){on}.data, 1);")
+        ctx.line(f"if (own_{bm}) free({bm}.data); if (own_{xv}) free({xv}.data); }} }}")
+    elif a.ndim == 1 and b.ndim == 1:  # type: ignore[attr-defined]
+        _check_aligned(ctx, an, bn, 0, 0)
+        ctx.alloc(out, [])
+        ctx.line(f"const int64_t k = {an}.shape[0];")
+        ctx.line("if (k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
+        xv, incx = _as_blas_vector(ctx, an, size)
+        yv, incy = _as_blas_vector(ctx, bn, size)
+        ctx.line(f"*({ct} *){on}.data = k ? scipy_cblas_{p}dot((blasint)k, ({ct} *){xv}.data, {incx}, ({ct} *){yv}.data, {incy}) : 0;")
+        ctx.line(f"if (own_{xv}) free({xv}.data); if (own_{yv}) free({yv}.data);")
+    else:
+        raise Unsupported(f"Dot of ndim {a.ndim} and {b.ndim}")  # type: ignore[attr-defined]
+    ctx.line("}")
+
+
+def _emit_loop_dot(node: Apply, ctx: EmitContext) -> None:
+    """Integer, bool and mixed-dtype products: straightforward loops in the output dtype."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    an, bn, on = ctx.name(a), ctx.name(b), ctx.name(out)
+    odt = out.type.dtype  # type: ignore[attr-defined]
+    oc = ctype(odt)
+    ac, bc = ctype(a.type.dtype), ctype(b.type.dtype)  # type: ignore[attr-defined]
+    acc = "int64_t" if odt not in ("float32", "float64") else ("double" if odt == "float64" else "float")
+    a2, b2 = a.ndim == 2, b.ndim == 2  # type: ignore[attr-defined]
+    ctx.line("{")
+    _check_aligned(ctx, an, bn, 1 if a2 else 0, 0)
+    shape = ([f"{an}.shape[0]"] if a2 else []) + ([f"{bn}.shape[1]"] if b2 else [])
+    ctx.alloc(out, shape)
+    ctx.line(f"const int64_t M = {an + '.shape[0]' if a2 else '1'}, K = {bn}.shape[0], N = {bn + '.shape[1]' if b2 else '1'};")
+    ctx.line(f"const {ac} *pa = (const {ac} *){an}.data; const {bc} *pb = (const {bc} *){bn}.data; {oc} *po = ({oc} *){on}.data;")
+    a_row = f"i * {an}.strides[0] + " if a2 else ""
+    a_col = f"{an}.strides[1]" if a2 else f"{an}.strides[0]"
+    b_col = f" + j * {bn}.strides[1]" if b2 else ""
+    cast = "(uint8_t)(acc != 0)" if odt == "bool" else f"({oc})acc"
+    ctx.line("for (int64_t i = 0; i < M; ++i) for (int64_t j = 0; j < N; ++j) {")
+    ctx.line(f"  {acc} acc = 0;")
+    ctx.line(f"  for (int64_t p = 0; p < K; ++p) acc += ({acc})pa[{a_row}p * {a_col}] * ({acc})pb[p * {bn}.strides[0]{b_col}];")
+    ctx.line(f"  po[i * N + j] = {cast};")
+    ctx.line("}")
+    ctx.line("}")
+
+
+def _copy_into(ctx: EmitContext, out: str, src: str, ct: str, n_expr: str) -> None:
+    """Copy matrix/vector ``src`` (any strides) into the freshly allocated contiguous ``out``."""
+    tmp = ctx.tmp("cp")
+    ctx.line(f"if (sg_is_contiguous(&{src})) memcpy({out}.data, {src}.data, (size_t)({n_expr}) * sizeof({ct}));")
+    ctx.line(f"else {{ sg_array {tmp}; if (!sg_copy_contiguous(&{tmp}, &{src}, sizeof({ct}))) " + ctx.fail("out of memory")
+             + f" memcpy({out}.data, {tmp}.data, (size_t)({n_expr}) * sizeof({ct})); free({tmp}.data); }}")
+
+
+def _scale_for_beta(ctx: EmitContext, out: str, ct: str, n_expr: str) -> str:
+    """BLAS skips reading C when beta == 0; the graph computes 0 * z (NaN stays NaN).
+    Scale here and pass beta = 1 in that case. Returns the C expression for BLAS's beta."""
+    ctx.line(f"if (beta == 0) {{ {ct} *q = ({ct} *){out}.data; for (int64_t t = 0; t < ({n_expr}); ++t) q[t] *= 0; }}")
+    return "(beta == 0 ? 1 : beta)"
+
+
+def _blas_prefix(dtype: str) -> str:
+    if dtype not in ("float32", "float64"):
+        raise Unsupported(f"BLAS op in {dtype}")
+    return "s" if dtype == "float32" else "d"
+
+
+from symgraph.tensor.blas import Gemm, Gemv, Ger  # noqa: E402  (after the Dot helpers it reuses)
+
+
+@emit.register(Gemm)
+def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
+    z, alpha, x, y, beta = node.inputs
+    out = node.outputs[0]
+    dt = out.type.dtype  # type: ignore[attr-defined]
+    p = _blas_prefix(dt)
+    ct = ctype(dt)
+    zn, an, xn, yn, bn, on = (ctx.name(v) for v in (z, alpha, x, y, beta, out))
+    ctx.uses_blas = True
+    ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
+    size = f"sizeof({ct})"
+    ctx.line("{")
+    _check_aligned(ctx, xn, yn, 1, 0)
+    ctx.line(f"const int64_t m = {xn}.shape[0], k = {xn}.shape[1], n = {yn}.shape[1];")
+    ctx.line(f"if ({zn}.shape[0] != m || {zn}.shape[1] != n) {{ char s1[96]; "
+             + ctx.fail("Gemm: z has shape %s, expected (%lld, %lld)", f"sg_shape_str(&{zn}, s1, 96)",
+                        "(long long)m", "(long long)n") + " }")
+    ctx.line("if (m > 2147483647 || n > 2147483647 || k > 2147483647) " + ctx.fail("Gemm: dimensions too large for 32-bit BLAS"))
+    ctx.alloc(out, ["m", "n"])
+    _copy_into(ctx, on, zn, ct, "m * n")
+    ctx.line(f"const {ct} alpha = *({ct} *){an}.data, beta = *({ct} *){bn}.data;")
+    beta_expr = _scale_for_beta(ctx, on, ct, "m * n")
+    ctx.line("if (m > 0 && n > 0 && k > 0) {")
+    am, atr, ald = _as_blas_matrix(ctx, xn, size)
+    bm, btr, bld = _as_blas_matrix(ctx, yn, size)
+    ctx.line(f"scipy_cblas_{p}gemm(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans, {btr} ? CblasTrans : CblasNoTrans,")
+    ctx.line(f"    (blasint)m, (blasint)n, (blasint)k, alpha, ({ct} *){am}.data, (blasint){ald}, ({ct} *){bm}.data, (blasint){bld},")
+    ctx.line(f"    {beta_expr}, ({ct} *){on}.data, (blasint)(n > 1 ? n : 1));")
+    ctx.line(f"if (own_{am}) free({am}.data); if (own_{bm}) free({bm}.data);")
+    ctx.line(f"}} else if (beta != 0 && beta != 1) {{ {ct} *q = ({ct} *){on}.data; for (int64_t t = 0; t < m * n; ++t) q[t] *= beta; }}")
+    ctx.line("}")
+
+
+@emit.register(Gemv)
+def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
+    z, alpha, a, x, beta = node.inputs
+    out = node.outputs[0]
+    dt = out.type.dtype  # type: ignore[attr-defined]
+    p = _blas_prefix(dt)
+    ct = ctype(dt)
+    zn, aln, an, xn, bn, on = (ctx.name(v) for v in (z, alpha, a, x, beta, out))
+    ctx.uses_blas = True
+    ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
+    size = f"sizeof({ct})"
+    ctx.line("{")
+    _check_aligned(ctx, an, xn, 1, 0)
+    ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1];")
+    ctx.line(f"if ({zn}.shape[0] != m) {{ char s1[96]; "
+             + ctx.fail("Gemv: z has shape %s, expected (%lld,)", f"sg_shape_str(&{zn}, s1, 96)", "(long long)m") + " }")
+    ctx.line("if (m > 2147483647 || k > 2147483647) " + ctx.fail("Gemv: dimensions too large for 32-bit BLAS"))
+    ctx.alloc(out, ["m"])
+    _copy_into(ctx, on, zn, ct, "m")
+    ctx.line(f"const {ct} alpha = *({ct} *){aln}.data, beta = *({ct} *){bn}.data;")
+    beta_expr = _scale_for_beta(ctx, on, ct, "m")
+    ctx.line("if (m > 0 && k > 0) {")
+    am, atr, ald = _as_blas_matrix(ctx, an, size)
+    xv, incx = _as_blas_vector(ctx, xn, size)
+    ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans,")
+    ctx.line(f"    (blasint)({atr} ? k : m), (blasint)({atr} ? m : k), alpha, ({ct} *){am}.data, (blasint){ald},")
+    ctx.line(f"    ({ct} *){xv}.data, {incx}, {beta_expr}, ({ct} *){on}.data, 1);")
+    ctx.line(f"if (own_{am}) free({am}.data); if (own_{xv}) free({xv}.data);")
+    ctx.line(f"}} else if (beta != 0 && beta != 1) {{ {ct} *q = ({ct} *){on}.data; for (int64_t t = 0; t < m; ++t) q[t] *= beta; }}")
+    ctx.line("}")
+
+
+@emit.register(Ger)
+def c_ger(op: Ger, node: Apply, ctx: EmitContext) -> None:
+    a, alpha, x, y = node.inputs
+    out = node.outputs[0]
+    dt = out.type.dtype  # type: ignore[attr-defined]
+    p = _blas_prefix(dt)
+    ct = ctype(dt)
+    an, aln, xn, yn, on = (ctx.name(v) for v in (a, alpha, x, y, out))
+    ctx.uses_blas = True
+    size = f"sizeof({ct})"
+    ctx.line("{")
+    ctx.line(f"const int64_t m = {xn}.shape[0], n = {yn}.shape[0];")
+    ctx.line(f"if ({an}.shape[0] != m || {an}.shape[1] != n) {{ char s1[96]; "
+             + ctx.fail("Ger: a has shape %s, expected (%lld, %lld)", f"sg_shape_str(&{an}, s1, 96)",
+                        "(long long)m", "(long long)n") + " }")
+    ctx.line("if (m > 2147483647 || n > 2147483647) " + ctx.fail("Ger: dimensions too large for 32-bit BLAS"))
+    ctx.alloc(out, ["m", "n"])
+    _copy_into(ctx, on, an, ct, "m * n")
+    ctx.line(f"const {ct} alpha = *({ct} *){aln}.data;")
+    ctx.line("if (m > 0 && n > 0) {")
+    xv, incx = _as_blas_vector(ctx, xn, size)
+    yv, incy = _as_blas_vector(ctx, yn, size)
+    ctx.line(f"scipy_cblas_{p}ger(CblasRowMajor, (blasint)m, (blasint)n, alpha, ({ct} *){xv}.data, {incx},")
+    ctx.line(f"    ({ct} *){yv}.data, {incy}, ({ct} *){on}.data, (blasint)(n > 1 ? n : 1));")
+    ctx.line(f"if (own_{xv}) free({xv}.data); if (own_{yv}) free({yv}.data);")
+    ctx.line("}")
+    ctx.line("}")

@@ -1,0 +1,192 @@
+"""The scalar expression table: each scalar op as a C expression.
+
+``scalar_expr(sop, args, in_dtypes, out_dtype, ctx)`` returns a C expression computing
+one element. Arguments arrive as C expressions of their own dtypes; the table casts
+them to the dtype the op computes in (the output dtype for arithmetic and math, the
+common input dtype for comparisons), as NumPy does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from symgraph import scalar as ps
+from symgraph.backends.c.ctypes import Unsupported, ctype, helper_suffix, suffix
+from symgraph.scalar import dtypes as _dt
+from symgraph.scalar.composite import Composite
+from symgraph.scalar.op import ScalarOp
+
+Args = Sequence[str]
+
+
+def _is_f(dtype: str) -> bool:
+    return dtype in ("float32", "float64")
+
+
+def _libm(fn: str) -> Callable[[Args, str], str]:
+    """A libm function with float/double variants (expf / exp)."""
+    return lambda a, dt: f"{fn}{suffix(dt)}({', '.join(a)})"
+
+
+def _helper(fn: str) -> Callable[[Args, str], str]:
+    """A csrc/symgraph_math.h helper with _f32/_f64 variants."""
+    return lambda a, dt: f"sg_{fn}_{helper_suffix(dt)}({', '.join(a)})"
+
+
+def _int_or_float(int_form: Callable[[Args, str], str], float_form: Callable[[Args, str], str]) -> Callable[[Args, str], str]:
+    return lambda a, dt: float_form(a, dt) if _is_f(dt) else int_form(a, dt)
+
+
+def _floordiv(a: Args, dt: str) -> str:
+    if _is_f(dt):
+        return f"sg_floordiv_{helper_suffix(dt)}({a[0]}, {a[1]})"
+    if dt.startswith("uint"):
+        return f"(({ctype(dt)})sg_floordiv_u64({a[0]}, {a[1]}))"
+    return f"(({ctype(dt)})sg_floordiv_i64({a[0]}, {a[1]}))"
+
+
+def _mod(a: Args, dt: str) -> str:
+    if _is_f(dt):
+        return f"sg_mod_{helper_suffix(dt)}({a[0]}, {a[1]})"
+    if dt.startswith("uint"):
+        return f"(({ctype(dt)})sg_mod_u64({a[0]}, {a[1]}))"
+    return f"(({ctype(dt)})sg_mod_i64({a[0]}, {a[1]}))"
+
+
+def _nary(op: str) -> Callable[[Args, str], str]:
+    return lambda a, dt: "(" + f" {op} ".join(a) + ")"
+
+
+def _identity_int(a: Args, dt: str) -> str:
+    return a[0]
+
+
+# Ops that compute in the output dtype: arguments are cast to it first.
+ARITHMETIC: dict[type[ScalarOp], Callable[[Args, str], str]] = {
+    ps.Add: _nary("+"),
+    ps.Mul: _nary("*"),
+    ps.Sub: _nary("-"),
+    ps.TrueDiv: _nary("/"),
+    ps.IntDiv: _floordiv,
+    ps.Mod: _mod,
+    ps.Neg: lambda a, dt: f"(-{a[0]})",
+    ps.Abs: _int_or_float(lambda a, dt: f"({a[0]} < 0 ? -{a[0]} : {a[0]})", _libm("fabs")),
+    ps.Sign: _int_or_float(lambda a, dt: f"(({ctype(dt)})(({a[0]} > 0) - ({a[0]} < 0)))", _helper("sign")),
+    ps.Sqr: lambda a, dt: f"({a[0]} * {a[0]})",
+    ps.Reciprocal: lambda a, dt: f"(({ctype(dt)})1 / {a[0]})",
+    ps.Maximum: _int_or_float(lambda a, dt: f"({a[0]} > {a[1]} ? {a[0]} : {a[1]})", _helper("max")),
+    ps.Minimum: _int_or_float(lambda a, dt: f"({a[0]} < {a[1]} ? {a[0]} : {a[1]})", _helper("min")),
+    ps.Floor: _int_or_float(_identity_int, _libm("floor")),
+    ps.Ceil: _int_or_float(_identity_int, _libm("ceil")),
+    ps.Trunc: _int_or_float(_identity_int, _libm("trunc")),
+    ps.RoundHalfToEven: _int_or_float(_identity_int, _libm("rint")),
+    ps.RoundHalfAwayFromZero: _int_or_float(_identity_int, _helper("round_half_away")),
+    ps.Clip: _int_or_float(
+        lambda a, dt: f"({a[0]} < {a[1]} ? {a[1]} : ({a[0]} > {a[2]} ? {a[2]} : {a[0]}))",
+        lambda a, dt: f"sg_min_{helper_suffix(dt)}(sg_max_{helper_suffix(dt)}({a[0]}, {a[1]}), {a[2]})",
+    ),
+    ps.Identity: lambda a, dt: a[0],
+    ps.Second: lambda a, dt: a[1],
+    ps.Exp: _libm("exp"),
+    ps.Exp2: _libm("exp2"),
+    ps.Expm1: _libm("expm1"),
+    ps.Log: _libm("log"),
+    ps.Log2: _libm("log2"),
+    ps.Log10: _libm("log10"),
+    ps.Log1p: _libm("log1p"),
+    ps.Sqrt: _libm("sqrt"),
+    ps.Sin: _libm("sin"),
+    ps.Cos: _libm("cos"),
+    ps.Tan: _libm("tan"),
+    ps.ArcSin: _libm("asin"),
+    ps.ArcCos: _libm("acos"),
+    ps.ArcTan: _libm("atan"),
+    ps.ArcTan2: _libm("atan2"),
+    ps.Sinh: _libm("sinh"),
+    ps.Cosh: _libm("cosh"),
+    ps.Tanh: _libm("tanh"),
+    ps.ArcSinh: _libm("asinh"),
+    ps.ArcCosh: _libm("acosh"),
+    ps.ArcTanh: _libm("atanh"),
+    ps.Sigmoid: _helper("sigmoid"),
+    ps.Softplus: _helper("softplus"),
+    ps.Erf: _libm("erf"),
+    ps.Erfc: _libm("erfc"),
+    ps.Erfinv: _helper("erfinv"),
+    ps.Erfcinv: _helper("erfcinv"),
+    ps.Gamma: _libm("tgamma"),
+    ps.GammaLn: _helper("gammaln"),
+    ps.Psi: _helper("psi"),
+    ps.TriGamma: _helper("trigamma"),
+}
+
+# Comparisons compute in the common input dtype and give bool (uint8 0/1).
+COMPARISONS: dict[type[ScalarOp], str] = {
+    ps.LT: "<", ps.LE: "<=", ps.GT: ">", ps.GE: ">=", ps.EQ: "==", ps.NEQ: "!=",
+}
+
+BITWISE: dict[type[ScalarOp], str] = {ps.And: "&", ps.Or: "|", ps.Xor: "^"}
+
+
+def _cast(expr: str, from_dtype: str, to_dtype: str) -> str:
+    if from_dtype == to_dtype:
+        return expr
+    if to_dtype == "bool":
+        return f"((uint8_t)(({expr}) != 0))"
+    return f"(({ctype(to_dtype)})({expr}))"
+
+
+def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], out_dtype: str,
+                flags: dict[str, Any]) -> str:
+    """C expression for one element of ``sop`` applied to ``args``.
+
+    ``flags`` collects needs of the expression: ``flags['pow_error']`` is set when an
+    integer power must check for negative exponents.
+    """
+    for d in (*in_dtypes, out_dtype):
+        ctype(d)  # raises Unsupported for float16 / complex
+    if isinstance(sop, Composite):
+        values = list(args)
+        for (step_op, step_args), dtype in zip(sop.steps, sop.dtypes[sop.n_inputs:]):
+            values.append(scalar_expr(step_op, [values[a] for a in step_args],
+                                      [sop.dtypes[a] for a in step_args], dtype, flags))
+        return values[-1]
+    cls = type(sop)
+    if isinstance(sop, ps.Cast):
+        return _cast(args[0], in_dtypes[0], out_dtype)
+    if cls in COMPARISONS:
+        common = _dt.upcast(*in_dtypes)
+        a, b = (_cast(x, d, common) for x, d in zip(args, in_dtypes))
+        return f"((uint8_t)({a} {COMPARISONS[cls]} {b}))"
+    if cls is ps.IsNan:
+        return f"((uint8_t)isnan({args[0]}))" if _is_f(in_dtypes[0]) else "((uint8_t)0)"
+    if cls is ps.IsInf:
+        return f"((uint8_t)isinf({args[0]}))" if _is_f(in_dtypes[0]) else "((uint8_t)0)"
+    if cls in BITWISE:
+        a, b = (_cast(x, d, out_dtype) for x, d in zip(args, in_dtypes))
+        return f"(({ctype(out_dtype)})({a} {BITWISE[cls]} {b}))"
+    if cls is ps.Invert:
+        if out_dtype == "bool":
+            return f"((uint8_t)!{args[0]})"
+        return f"(({ctype(out_dtype)})~{args[0]})"
+    if cls is ps.Switch:
+        a = _cast(args[1], in_dtypes[1], out_dtype)
+        b = _cast(args[2], in_dtypes[2], out_dtype)
+        return f"({args[0]} ? {a} : {b})"
+    if cls is ps.Pow:
+        a, b = (_cast(x, d, out_dtype) for x, d in zip(args, in_dtypes))
+        if _is_f(out_dtype):
+            return f"pow{suffix(out_dtype)}({a}, {b})"
+        flags["pow_error"] = True
+        return f"(({ctype(out_dtype)})sg_pow_i64((int64_t)({a}), (int64_t)({b}), &sg_bad))"
+    rule = ARITHMETIC.get(cls)
+    if rule is None:
+        raise Unsupported(f"no C expression for scalar op {sop}")
+    if out_dtype == "bool" and cls in (ps.Add, ps.Mul, ps.Maximum, ps.Minimum):
+        # bool arithmetic is logical: True + True == True
+        inner = rule([_cast(x, d, "int64") for x, d in zip(args, in_dtypes)], "int64")
+        return f"((uint8_t)(({inner}) != 0))"
+    compute = out_dtype
+    cast_args = [_cast(x, d, compute) for x, d in zip(args, in_dtypes)]
+    return rule(cast_args, compute)
