@@ -48,6 +48,10 @@ class Config:
         where compiled artifacts are cached.
     nan_guard : bool
         check every intermediate result for NaN/inf and raise naming the op.
+    openmp_threshold, openmp_threads : int
+        elementwise loops longer than the threshold run on several threads (0: all cores).
+    cflags : str
+        extra gcc flags for generated C, space separated (e.g. '-fsanitize=address').
     """
 
     _fields: dict[str, type] = {
@@ -58,6 +62,7 @@ class Config:
         "nan_guard": bool,
         "openmp_threshold": int,
         "openmp_threads": int,
+        "cflags": str,
     }
 
     def __init__(self) -> None:
@@ -68,6 +73,7 @@ class Config:
         self.nan_guard = False
         self.openmp_threshold = 200_000
         self.openmp_threads = 0
+        self.cflags = ""
 
     def __setattr__(self, key: str, value: Any) -> None:
         if key not in self._fields:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# standard-library frames (functools' singledispatch, contextlib, ...) are never the user's line
+_STDLIB_DIRS = tuple(
+    {os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "platstdlib")}
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,9 @@ class SourceInfo:
 
 
 def _is_internal(filename: str) -> bool:
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
+    if filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen"):
+        return True
+    return filename.startswith(_STDLIB_DIRS) and "site-packages" not in filename
 
 
 def user_frame() -> SourceInfo | None:

@@ -1,4 +1,4 @@
-"""Shared test settings: tests run on the NumPy reference backend unless they say otherwise."""
+"""Shared test settings."""
 
 import warnings
 
@@ -8,7 +8,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _quiet_backend_fallback():
-    # Until the C backend lands, mode='c' falls back to 'py' with a RuntimeWarning.
+    # On a machine without gcc, mode='c' falls back to 'py' with a RuntimeWarning.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="mode 'c' is not available")
         yield

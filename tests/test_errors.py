@@ -201,12 +201,6 @@ def test_joining_tensors_of_different_ndim_fails_when_the_graph_is_built():
 
 
 def test_max_of_an_empty_axis_names_the_op_the_shape_and_the_line(mode, request):
-    if mode == "c":
-        request.applymarker(pytest.mark.xfail(
-            reason="symgraph/backends/c/runner.py CSegment._raise reports a failure inside a C "
-            "segment without the input shapes (the py runner adds 'input shapes: ...')",
-            strict=True,
-        ))
     m = T.dmatrix("m")
     peak = T.max(m, axis=0)
     f = sg.compile_function([m], peak, mode=mode)
@@ -286,12 +280,6 @@ def test_disconnected_inputs_ignore_gives_zeros():
     np.testing.assert_array_equal(f(np.ones(2), np.ones(2)), np.zeros(2))
 
 
-@pytest.mark.xfail(
-    reason="symgraph/errors.py _is_internal counts standard-library frames as user code: nodes "
-    "built by pullbacks (called through functools.singledispatch) record functools.py as their "
-    "source instead of the user's T.grad line",
-    strict=True,
-)
 def test_nodes_built_by_grad_point_at_the_users_grad_line():
     m = T.dmatrix("m")
     cost = (m ** 2).sum()
@@ -301,11 +289,6 @@ def test_nodes_built_by_grad_point_at_the_users_grad_line():
     assert sources == {THIS_FILE}, f"gradient nodes claim to be built in {sorted(sources)}"
 
 
-@pytest.mark.xfail(
-    reason="symgraph/errors.py _is_internal: a runtime failure in a gradient graph shows "
-    "functools.py as the line that built the node, not the user's line",
-    strict=True,
-)
 def test_a_runtime_failure_in_a_gradient_points_at_the_users_line():
     m = T.dmatrix("m")
     d_det = T.grad(T.nlinalg.det(m), m)

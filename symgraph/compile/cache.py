@@ -8,6 +8,7 @@ next to it lets a truncated or corrupted artifact be detected and rebuilt.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -42,6 +43,7 @@ class ArtifactCache:
             probe.unlink()
         except OSError as exc:
             fallback = Path(tempfile.mkdtemp(prefix="symgraph-cache-"))
+            atexit.register(shutil.rmtree, fallback, ignore_errors=True)
             warnings.warn(
                 f"symgraph compile cache {self.root} is not writable ({exc}); using the temporary "
                 f"directory {fallback} for this process (set SYMGRAPH_FLAGS=compiledir=... to choose one)",
@@ -105,7 +107,16 @@ class ArtifactCache:
         return count
 
 
+_CACHES: dict[str, ArtifactCache] = {}
+
+
 def default_cache() -> ArtifactCache:
+    """The cache for ``config.compiledir``, made once per directory and process (so an
+    unwritable directory warns once and falls back to one temporary directory)."""
     from symgraph.config import config
 
-    return ArtifactCache(config.compiledir)
+    root = str(config.compiledir)
+    cache = _CACHES.get(root)
+    if cache is None:
+        cache = _CACHES[root] = ArtifactCache(root)
+    return cache

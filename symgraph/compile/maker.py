@@ -251,6 +251,7 @@ class FunctionMaker:
                     )
                 self.backend_name = "py"
                 return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
-            options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads}
+            options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads,
+                       "cflags": config.cflags.split()}
             return backend.build(self.fgraph, nan_guard=self.nan_guard, cache=default_cache(), options=options)
         return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)

@@ -29,8 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.backends.py.dispatch import perform
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.node import Apply, Constant, Variable
+from symgraph.tensor.elemwise import DimShuffle, Elemwise
+from symgraph.tensor.variable import as_tensor_variable, constant
 
 Replacement = Sequence[Any] | None
 
@@ -91,7 +94,9 @@ class RewriteLog:
     phase_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
 
-    def record(self, phase: str, name: str, before: Sequence[Variable], after: Sequence[Variable]) -> None:
+    def record(
+        self, phase: str, name: str, before: Sequence[Variable], after: Sequence[Variable]
+    ) -> None:
         self.counts[name] += 1
         if len(self.events) < self.keep_events:
             self.events.append(RewriteEvent(phase, name, _show(before), _show(after)))
@@ -118,8 +123,6 @@ def _wrap(text: str) -> str:
 
 
 def _snapshot(var: Variable, depth: int, budget: list[int], top: bool = False) -> str:
-    from symgraph.tensor.elemwise import DimShuffle, Elemwise
-
     if isinstance(var, Constant):
         return var.name or var.type.value_repr(var.data)
     node = var.owner
@@ -178,8 +181,6 @@ def _node_classes(node: Apply) -> tuple[type, ...]:
     found = _CLASS_CACHE.get(key)
     if found is None:
         found = tuple(type(op).__mro__)
-        from symgraph.tensor.elemwise import Elemwise
-
         if isinstance(op, Elemwise):
             found += tuple(type(scalar_op).__mro__)
         _CLASS_CACHE[key] = found
@@ -235,11 +236,22 @@ def merge(fgraph: FunctionGraph, log: RewriteLog | None = None, phase: str = "")
 
 
 def _same_types(a: Apply, b: Apply) -> bool:
-    return len(a.outputs) == len(b.outputs) and all(x.type == y.type for x, y in zip(a.outputs, b.outputs))
+    if len(a.outputs) != len(b.outputs):
+        return False
+    return all(x.type == y.type for x, y in zip(a.outputs, b.outputs))
 
 
 #: largest constant (in elements) that folding may create
 FOLD_LIMIT = 100_000
+_IMPLS_LOADED: list[bool] = []
+
+
+def _load_impls_once() -> None:
+    if not _IMPLS_LOADED:
+        from symgraph.backends.py.runner import _load_impls
+
+        _load_impls()
+        _IMPLS_LOADED.append(True)
 
 
 def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
@@ -250,10 +262,6 @@ def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
     nodes whose computation raises (the error is then reported at run time, with the
     user's line).
     """
-    from symgraph.backends.py.dispatch import perform
-    from symgraph.backends.py.runner import _load_impls
-    from symgraph.tensor.variable import constant
-
     if not node.inputs:
         return None
     if getattr(node.op, "is_random", False) or getattr(node.op, "no_constant_folding", False):
@@ -264,7 +272,7 @@ def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
             return None
         if all(s is not None for s in static) and int(np.prod(static, dtype=np.int64)) > FOLD_LIMIT:
             return None
-    _load_impls()
+    _load_impls_once()
     inputs = []
     for v in node.inputs:
         value = _constant_value(v)
@@ -290,9 +298,6 @@ def constant_fold(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def _constant_value(var: Variable) -> Any:
     """The value of a constant, or of a constant seen through broadcasting DimShuffles
     (which folding leaves in place: they are free and print as the number); else None."""
-    from symgraph.backends.py.dispatch import perform
-    from symgraph.tensor.elemwise import DimShuffle
-
     if isinstance(var, Constant):
         return var.data
     node = var.owner
@@ -304,12 +309,12 @@ def _constant_value(var: Variable) -> Any:
 
 
 def _is_broadcast_of_scalar(node: Apply, value: Any) -> bool:
-    from symgraph.tensor.elemwise import DimShuffle
+    if not isinstance(node.op, DimShuffle) or "x" not in node.op.new_order:
+        return False
+    return bool(np.asarray(value).size == 1)
 
-    return isinstance(node.op, DimShuffle) and "x" in node.op.new_order and np.asarray(value).size == 1
 
-
-CONSTANT_FOLDING = LocalRewrite("constant_folding", constant_fold, doc="evaluate nodes of constants")
+CONSTANT_FOLDING = LocalRewrite("constant_folding", constant_fold, doc="evaluate constant nodes")
 
 
 # -- applying one rewrite --------------------------------------------------------------------
@@ -329,8 +334,6 @@ def _checked_pairs(
         if new is None or new is old:
             continue
         if not isinstance(new, Variable):
-            from symgraph.tensor.variable import as_tensor_variable
-
             new = as_tensor_variable(new)
         if getattr(new.type, "ndim", None) is None or new.type.ndim > old.type.ndim:  # type: ignore[attr-defined]
             raise RewriteError(
@@ -389,15 +392,23 @@ class _Worklist:
                             nxt.append(client)
             frontier = nxt  # type: ignore[assignment]
 
-    # listener protocol
+    def push_owner(self, var: Variable) -> None:
+        if var.owner is not None:
+            self.push(var.owner)
+
+    # listener protocol. Rules look down from a node (patterns) and at the users of what
+    # they absorb (single-user guards), so a change is news for the nodes above it, for
+    # the node itself, and for the nodes whose outputs gained or lost a user.
     def on_import(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None:
         if self.source is not None:
             node.source = self.source
         self.push(node)
+        for inp in node.inputs:
+            self.push_owner(inp)
 
     def on_prune(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None:
-        # the remaining users of node's inputs may now pass single-user guards
         for inp in node.inputs:
+            self.push_owner(inp)
             for client, _ in fgraph.clients.get(inp, ())[: self.FANOUT]:
                 if client != OUTPUT and client is not node:
                     self.push(client)  # type: ignore[arg-type]
@@ -406,6 +417,8 @@ class _Worklist:
         self, fgraph: FunctionGraph, client: Any, index: int, old: Variable, new: Variable,
         reason: str | None,
     ) -> None:
+        self.push_owner(old)
+        self.push_owner(new)
         if client != OUTPUT:
             self.push(client)
             self.push_users(fgraph, client, self.LOOKAHEAD)
@@ -516,12 +529,10 @@ def run_phase(
     """
     start = time.perf_counter()
     size_before = len(fgraph.apply_nodes)
+    merge(fgraph, log)  # identical subgraphs become one before any rule looks at them
     worklist = _Worklist()
     state = _Phase(fgraph, phase, rewrites, log, budget or Budget(), fold, worklist)
     fgraph.attach_listener(worklist)  # queues every node, inputs first
-    # visit outputs first: a sum or product then absorbs its whole (bounded) tree in one
-    # rewrite, instead of being rebuilt once per level from the inputs up
-    worklist.queue.reverse()
     reason = "fixpoint"
     try:
         changes_at_sweep = 0
@@ -538,7 +549,7 @@ def run_phase(
                 break
             # something changed since the last full sweep: confirm the fixpoint
             changes_at_sweep = state.changes
-            for node in reversed(fgraph.toposort()):
+            for node in fgraph.toposort():
                 worklist.push(node)
     finally:
         fgraph.remove_listener(worklist)

@@ -13,7 +13,9 @@ from symgraph.tensor.elemwise import DimShuffle, Elemwise
 def elemwise_node(var: Variable, *scalar_classes: type) -> Apply | None:
     """The node computing ``var`` if it is an Elemwise of one of ``scalar_classes``."""
     node = var.owner
-    if node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, scalar_classes):
+    if node is None or not isinstance(node.op, Elemwise):
+        return None
+    if isinstance(node.op.scalar_op, scalar_classes):
         return node
     return None
 
@@ -123,9 +125,12 @@ def known_nonnegative(var: Variable, depth: int = 4) -> bool:
     if not isinstance(node.op, Elemwise):
         return False
     sop = node.op.scalar_op
-    if isinstance(sop, (ps.Abs, ps.Sqr, ps.Sqrt, ps.Exp, ps.Softplus, ps.Sigmoid, ps.Exp2, ps.Erfc)):
+    nonnegative = (ps.Abs, ps.Sqr, ps.Sqrt, ps.Exp, ps.Exp2, ps.Softplus, ps.Sigmoid, ps.Erfc)
+    if isinstance(sop, nonnegative):
         return True
-    if isinstance(sop, (ps.Add, ps.Mul, ps.TrueDiv, ps.Maximum, ps.Minimum)):
+    if isinstance(sop, ps.Maximum):
+        return any(known_nonnegative(v, depth - 1) for v in node.inputs)
+    if isinstance(sop, (ps.Add, ps.Mul, ps.TrueDiv, ps.Minimum)):
         return all(known_nonnegative(v, depth - 1) for v in node.inputs)
     if isinstance(sop, ps.Cast):
         return known_nonnegative(node.inputs[0], depth - 1)

@@ -184,7 +184,9 @@ class OpPattern(Pattern):
         return f"{self.scalar_op.name}({', '.join(args)})"
 
 
-def _match_all(patterns: Sequence[Pattern], variables: Sequence[Variable], bindings: Bindings) -> Iterator[Bindings]:
+def _match_all(
+    patterns: Sequence[Pattern], variables: Sequence[Variable], bindings: Bindings
+) -> Iterator[Bindings]:
     if not patterns:
         yield bindings
         return
@@ -299,7 +301,10 @@ class Rule:
         return LocalRewrite(self.name, self.apply, self.tracks(), self.doc)
 
     def __str__(self) -> str:
-        rhs = str(self.rhs) if isinstance(self.rhs, Pattern) else getattr(self.rhs, "__doc__", None) or "..."
+        if isinstance(self.rhs, Pattern):
+            rhs = str(self.rhs)
+        else:
+            rhs = getattr(self.rhs, "__doc__", None) or "..."
         return f"{self.name}: {self.lhs} -> {rhs.strip()}"
 
 
@@ -316,7 +321,9 @@ class RuleSet:
         names = [e.name for e in self.entries]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
-            raise ValueError(f"rule set {name!r}: rule names must be unique, repeated: {sorted(dupes)}")
+            raise ValueError(
+                f"rule set {name!r}: rule names must be unique, repeated: {sorted(dupes)}"
+            )
 
     def __add__(self, other: RuleSet) -> RuleSet:
         return RuleSet(f"{self.name}+{other.name}", self.entries + other.entries)

@@ -72,7 +72,8 @@ def _phases(optimizer: str) -> tuple[Phase, ...]:
     if optimizer == "fast_run":
         from symgraph.rewrite.rules import fusion
 
-        phases.append(Phase("specialize", tuple((specialize_rules() + stable + canonical).rewrites())))
+        specialize = specialize_rules() + stable + canonical
+        phases.append(Phase("specialize", tuple(specialize.rewrites())))
         # last: elementwise trees become single loops (Composite), for every backend
         phases.append(Phase("fuse", tuple(fusion.FUSE)))
     return tuple(phases)
@@ -99,3 +100,18 @@ def rewrite_graph(
     for phase in phases_for(optimizer):
         run_phase(fgraph, phase.name, phase.rules, log, budget)
     return log
+
+
+def describe(optimizer: str = "fast_run") -> str:
+    """The pipeline as text: each phase and, in order, its rules with what they state.
+
+    >>> print(describe('stabilize'))   # doctest: +ELLIPSIS
+    phase canonicalize (... rules)
+      neg_of_neg: -(-x) = x
+    ...
+    """
+    lines = []
+    for phase in phases_for(optimizer):
+        lines.append(f"phase {phase.name} ({len(phase.rules)} rules)")
+        lines.extend(f"  {rule.name}: {rule.doc}" for rule in phase.rules)
+    return "\n".join(lines)

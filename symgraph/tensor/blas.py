@@ -56,13 +56,18 @@ class Gemm(Op):
 
     def make_node(self, z: Any, alpha: Any, x: Any, y: Any, beta: Any) -> Apply:
         z, alpha, x, y, beta = (as_tensor_variable(v) for v in (z, alpha, x, y, beta))
-        dtype = _check("Gemm", [("z", z, 2), ("alpha", alpha, 0), ("x", x, 2), ("y", y, 2), ("beta", beta, 0)])
+        dtype = _check(
+            "Gemm", [("z", z, 2), ("alpha", alpha, 0), ("x", x, 2), ("y", y, 2), ("beta", beta, 0)]
+        )
         _check_aligned("Gemm", x.type.shape, y.type.shape, x.type.shape[1], y.type.shape[0])
         rows = _merge("Gemm (rows of z and x)", z.type.shape[0], x.type.shape[0])
         cols = _merge("Gemm (columns of z and y)", z.type.shape[1], y.type.shape[1])
-        return Apply(self, [z, alpha, x, y, beta], [TensorType(dtype, (rows, cols)).make_variable()])
+        out = TensorType(dtype, (rows, cols)).make_variable()
+        return Apply(self, [z, alpha, x, y, beta], [out])
 
-    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def infer_shape(
+        self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
         static = node.outputs[0].type.shape  # type: ignore[attr-defined]
         return [tuple(s if s is not None else input_shapes[0][i] for i, s in enumerate(static))]
 
@@ -73,12 +78,16 @@ class Gemv(Op):
 
     def make_node(self, z: Any, alpha: Any, a: Any, x: Any, beta: Any) -> Apply:
         z, alpha, a, x, beta = (as_tensor_variable(v) for v in (z, alpha, a, x, beta))
-        dtype = _check("Gemv", [("z", z, 1), ("alpha", alpha, 0), ("a", a, 2), ("x", x, 1), ("beta", beta, 0)])
+        dtype = _check(
+            "Gemv", [("z", z, 1), ("alpha", alpha, 0), ("a", a, 2), ("x", x, 1), ("beta", beta, 0)]
+        )
         _check_aligned("Gemv", a.type.shape, x.type.shape, a.type.shape[1], x.type.shape[0])
         rows = _merge("Gemv (length of z and rows of a)", z.type.shape[0], a.type.shape[0])
         return Apply(self, [z, alpha, a, x, beta], [TensorType(dtype, (rows,)).make_variable()])
 
-    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def infer_shape(
+        self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
         static = node.outputs[0].type.shape[0]  # type: ignore[attr-defined]
         return [(static if static is not None else input_shapes[0][0],)]
 
@@ -94,7 +103,9 @@ class Ger(Op):
         cols = _merge("Ger (columns of a and length of y)", a.type.shape[1], y.type.shape[0])
         return Apply(self, [a, alpha, x, y], [TensorType(dtype, (rows, cols)).make_variable()])
 
-    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def infer_shape(
+        self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
         static = node.outputs[0].type.shape  # type: ignore[attr-defined]
         return [tuple(s if s is not None else input_shapes[0][i] for i, s in enumerate(static))]
 

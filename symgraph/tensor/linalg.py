@@ -392,7 +392,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> TensorVariable:
     # move the summed axes together (last in a, first in b), collapse to vectors/matrices
     a_moved = dimshuffle(a, free_a + axes_a)
     b_moved = dimshuffle(b, axes_b + free_b)
-    n_free_a, n_free_b = len(free_a), len(free_b)
+    n_free_a = len(free_a)
     a_flat = _grouped(a_moved, [range(n_free_a), range(n_free_a, a.ndim)])
     b_flat = _grouped(b_moved, [range(len(axes_b)), range(len(axes_b), b.ndim)])
     out = Dot()(a_flat, b_flat)

@@ -43,12 +43,6 @@ def test_op_case_gradient(case, rng):
     verify_grad(build, [values[i] for i in float_pos], rng=np.random.default_rng(0), mode="py")
 
 
-@pytest.mark.xfail(
-    reason="in the specialize phase, symgraph/rewrite/rules/algebra.py mul_canonical turns "
-    "-s / n into (-1.0 * s) / n and symgraph/rewrite/rules/specialize.py mul_minus_one_to_neg "
-    "turns -1.0 * s back into -s: the phase ends at its rewrite budget (the gradient of var)",
-    strict=True,
-)
 def test_a_gradient_graph_compiles_without_exhausting_the_rewrite_budget():
     m = T.dmatrix("m")
     f = sg.compile_function([m], T.grad(T.var(m), m), mode="py")

@@ -35,17 +35,20 @@ def run_graph(fgraph: FunctionGraph, values: Sequence[Any]) -> list[np.ndarray]:
         return PyRunner(fgraph)([np.asarray(v) for v in values])
 
 
-def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable], values: Sequence[Any]) -> list[np.ndarray]:
+def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable],
+             values: Sequence[Any]) -> list[np.ndarray]:
     """The outputs as written (no rewriting) at ``values``."""
     return run_graph(FunctionGraph(list(inputs), list(outputs)), values)
 
 
 def op_names(fgraph: FunctionGraph) -> list[str]:
     """The names of the ops (scalar op names for Elemwise) in the graph."""
+    from symgraph.tensor.elemwise import Elemwise
+
     names = []
     for node in fgraph.toposort():
-        sop = getattr(node.op, "scalar_op", None)
-        names.append(sop.name if sop is not None else type(node.op).__name__)
+        names.append(node.op.scalar_op.name if isinstance(node.op,
+                                                          Elemwise) else type(node.op).__name__)
     return names
 
 

@@ -13,7 +13,8 @@ from symgraph.rewrite.pipeline import canonical_rules, specialize_rules, stabili
 from symgraph.rewrite.rules.algebra import _nonnegative
 from tests.rewrite.support import apply_rules, evaluate, run_graph
 
-ALL_RULES = [r for rules in (canonical_rules(), stability_rules(), specialize_rules()) for r in rules.rules()]
+ALL_RULES = [r for rules in (canonical_rules(), stability_rules(),
+                             specialize_rules()) for r in rules.rules()]
 
 
 def _inputs_for(rule: Rule, rng: np.random.Generator):
@@ -45,7 +46,8 @@ def test_declarative_rule_fires_and_keeps_values(rule, rng):
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("rule", [r for r in ALL_RULES if _needs_nonnegative_witness(r)], ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", [r for r in ALL_RULES if _needs_nonnegative_witness(r)],
+                         ids=lambda r: r.name)
 def test_rule_guarded_by_sign_does_not_fire_on_an_input_of_unknown_sign(rule):
     names = rule.lhs.variables()
     variables = [T.dvector(name) for name in names]

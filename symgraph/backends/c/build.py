@@ -34,11 +34,15 @@ libc = ffi.dlopen(None)
 
 
 def csrc_dir() -> Path:
-    """The folder of C headers (the project's top-level ``csrc/``)."""
-    here = Path(__file__).resolve().parents[3] / "csrc"
-    if (here / "symgraph_runtime.h").is_file():
-        return here
-    raise CompileError(f"symgraph's C headers were not found (looked in {here}); reinstall symgraph")
+    """The folder of C headers: the checkout's ``csrc/`` (editable installs) or the copy a
+    regular install puts under ``<prefix>/share/symgraph/csrc``."""
+    import sys
+
+    candidates = [Path(__file__).resolve().parents[3] / "csrc", Path(sys.prefix) / "share" / "symgraph" / "csrc"]
+    for here in candidates:
+        if (here / "symgraph_runtime.h").is_file():
+            return here
+    raise CompileError(f"symgraph's C headers were not found (looked in {', '.join(map(str, candidates))}); reinstall symgraph")
 
 
 @functools.cache
@@ -75,14 +79,15 @@ def base_flags() -> list[str]:
     return ["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-fopenmp", "-w"]
 
 
-def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool) -> None:
+def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
+                  extra_flags: list[str] | None = None) -> None:
     """Compile ``source`` into ``out_path``; on failure raise CompileError with the details."""
     cc = compiler()
     if cc is None:
         raise CompileError("no C compiler found (install gcc)")
     src = entry_dir / "source.c"
     src.write_text(source)
-    cmd = [cc, *base_flags(), f"-I{csrc_dir()}"]
+    cmd = [cc, *base_flags(), *(extra_flags or []), f"-I{csrc_dir()}"]
     link: list[str] = []
     if use_blas:
         inc, link, _ = blas_flags()

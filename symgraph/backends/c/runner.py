@@ -90,22 +90,32 @@ class CSegment:
         message = _ffi.string(self.err.message).decode(errors="replace")
         if 0 <= index < len(self.source.nodes):
             node = self.source.nodes[index]
-            raise ShapeMismatchError(f"{node.op} failed: {message}{built_at(node.source)}")
+            # shapes of the failing node's inputs, where they came from outside the segment
+            known = {var: arr for var, arr in zip(self.inputs, inputs)}
+            shapes = ", ".join(
+                f"{known[v].shape} {known[v].dtype.name}" if v in known else "(computed in C)" for v in node.inputs
+            )
+            raise ShapeMismatchError(f"{node.op} failed: {message}\n  input shapes: {shapes}{built_at(node.source)}")
         raise ShapeMismatchError(message)
 
 
 class CRunner:
     """Runs a FunctionGraph as C segments with Python nodes between them."""
 
+    #: outputs never alias inputs (C segments return fresh buffers; see __call__ for py nodes)
+    fresh_outputs = True
+
     def __init__(self, fgraph: FunctionGraph, cache: Any, nan_guard: bool = False,
                  options: dict[str, Any] | None = None) -> None:
         options = options or {}
+        self.extra_flags: list[str] = list(options.get("cflags", []))
         _load_emitters()
         _load_impls()
         self.fgraph = fgraph
         self.nan_guard = nan_guard
         self.steps: list[tuple[str, Any]] = []
         self.python_nodes: list[Apply] = []
+        self._python_set: set[Apply] = set()
         self.sources: list[SegmentSource] = []
         order = fgraph.toposort()
         last_use: dict[Variable, int] = {}
@@ -136,11 +146,12 @@ class CRunner:
             if i < len(order):
                 node = order[i]
                 self.python_nodes.append(node)
+                self._python_set.add(node)
                 self.steps.append(("py", node))
                 i += 1
 
     def _build_segment(self, source: SegmentSource, cache: Any) -> CSegment:
-        key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags())]
+        key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags() + self.extra_flags)]
         for header in sorted(cbuild.csrc_dir().glob("*.h")):
             key_parts.append(header.read_text())
         if source.uses_blas:
@@ -150,7 +161,7 @@ class CRunner:
         key_parts.append(symgraph.__version__)
         key = cache.key(*key_parts)
         path, _ = cache.get_or_build(
-            key, lambda entry, out: cbuild.build_library(source.source, out, entry, source.uses_blas)
+            key, lambda entry, out: cbuild.build_library(source.source, out, entry, source.uses_blas, self.extra_flags)
         )
         return CSegment(source, cbuild.load_library(path))
 
@@ -172,7 +183,13 @@ class CRunner:
                     storage[out] = np.asarray(value, dtype=out.type.dtype)  # type: ignore[attr-defined]
                 if self.nan_guard:
                     _check_finite_outputs(node, args, [storage[o] for o in node.outputs])
-        return [storage[o] if o in storage else np.asarray(o.data) for o in self.fgraph.outputs]  # type: ignore[attr-defined]
+        results = []
+        for o in self.fgraph.outputs:
+            value = storage[o] if o in storage else np.array(o.data)  # type: ignore[attr-defined]
+            if o.owner is not None and o.owner in self._python_set and value.base is not None:
+                value = np.array(value)  # a Python op may return a view of its input
+            results.append(value)
+        return results
 
 
 class CBackend:

@@ -1,8 +1,11 @@
 """Algebraic canonicalization: one way to write each sum, product and simple identity.
 
 Sums and products are flattened (through inner nodes used nowhere else, so no work is
-duplicated), their constants combined, equal terms cancelled, neutral elements dropped;
-inverse function pairs collapse; useless casts and switches go away.
+duplicated, and at most MAX_FLAT_TERMS terms), their constants combined, equal terms
+cancelled, neutral elements dropped; inverse function pairs collapse; useless casts and
+switches go away. Terms are not sorted: merging compares the operands of commutative ops
+as multisets, so ``a + b`` and ``b + a`` become one node without reordering what the
+user wrote.
 
 Cancelling may turn a NaN of the written form into a number: ``x - x`` is NaN for
 ``x = inf`` but becomes 0, ``x / x`` is NaN at 0 and becomes 1. These rewrites never
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from symgraph import scalar as ps
-from symgraph.graph.fgraph import FunctionGraph
+from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.node import Apply, Constant, Variable
 from symgraph.rewrite import pattern as p
 from symgraph.rewrite.engine import LocalRewrite, Replacement
@@ -31,7 +34,7 @@ from symgraph.rewrite.match import (
 )
 from symgraph.rewrite.pattern import Match, PatternVar, Rule, RuleSet
 from symgraph.tensor import math as tm
-from symgraph.tensor.elemwise import Elemwise
+from symgraph.tensor.elemwise import DimShuffle, Elemwise
 from symgraph.tensor.variable import constant
 
 
@@ -101,15 +104,24 @@ class SumTerms:
     cancelled: int = 0
 
 
-def _negated_term(var: Variable) -> Variable | None:
-    """t if var is -1 * t (two operands), else None."""
+def _minus_one_at(var: Variable) -> int | None:
+    """The position of a -1 factor if var is a product -1 * t * ..., else None."""
     node = elemwise_node(var, ps.Mul)
-    if node is None or len(node.inputs) != 2:
+    if node is None:
         return None
-    for i in (0, 1):
-        if _single_element_constant(node.inputs[i]) == -1:
-            return node.inputs[1 - i]
+    for i, v in enumerate(node.inputs):
+        if _single_element_constant(v) == -1:
+            return i
     return None
+
+
+def _negated_term(var: Variable) -> Variable | None:
+    """t if var is the product -1 * t (t itself a product of the other factors), else None."""
+    at = _minus_one_at(var)
+    if at is None:
+        return None
+    rest = [v for i, v in enumerate(var.owner.inputs) if i != at]  # type: ignore[union-attr]
+    return rest[0] if len(rest) == 1 else tm.mul(*rest)
 
 
 def sum_terms(fgraph: FunctionGraph, node: Apply) -> SumTerms:
@@ -200,10 +212,73 @@ def build_sum(terms: SumTerms, dtype: str) -> Variable:
     return _typed(0, dtype)
 
 
+def _absorbed_by_user(fgraph: FunctionGraph, node: Apply, roots: tuple[type, ...]) -> bool:
+    """True if the only user of ``node`` is a node (of ``roots``, same dtype) that the same
+    rule rewrites and that will flatten ``node`` into itself: then only that user is.
+    Flattening at the top of a tree builds it once, instead of once per level from the
+    inputs up (which would cost the tree's size squared)."""
+    out = node.outputs[0]
+    users = fgraph.clients.get(out, ())
+    if len(users) != 1 or users[0][0] == OUTPUT:
+        return False
+    user = users[0][0]
+    return (
+        isinstance(user.op, Elemwise) and isinstance(user.op.scalar_op, roots)  # type: ignore[union-attr]
+        and user.outputs[0].type.dtype == out.type.dtype  # type: ignore[union-attr, attr-defined]
+        and len(user.inputs) + len(node.inputs) - 1 <= MAX_FLAT_TERMS  # type: ignore[union-attr]
+    )
+
+
+#: the ops a sum (product) flattens through, and the ones at whose nodes it is rewritten
+_SUM_FAMILY = (ps.Add, ps.Sub, ps.Neg)
+_PRODUCT_FAMILY = (ps.Mul, ps.TrueDiv, ps.Reciprocal, ps.Neg)
+_SUM_ROOTS = _SUM_FAMILY
+_PRODUCT_ROOTS = (ps.Mul, ps.TrueDiv, ps.Reciprocal)
+
+
+def _may_change(fgraph: FunctionGraph, node: Apply, family: tuple[type, ...]) -> bool:
+    """A cheap necessary condition for a sum/product rewrite: an input could be absorbed
+    (a single-user node of the family), or appears twice (and may cancel), or constants
+    could be combined or dropped."""
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
+    sums = family is _SUM_FAMILY
+    seen: set[int] = set()
+    constants = []
+    for v in node.inputs:
+        if id(v) in seen:
+            return True
+        seen.add(id(v))
+        value = _single_element_constant(v)
+        if value is not None:
+            constants.append(value)
+            continue
+        owner = v.owner
+        if (
+            owner is not None and isinstance(owner.op, Elemwise) and v.type.dtype == dtype  # type: ignore[attr-defined]
+            and single_client(fgraph, v)
+            and len(node.inputs) + len(owner.inputs) - 1 <= MAX_FLAT_TERMS
+            and (isinstance(owner.op.scalar_op, family) or (sums and _minus_one_at(v) is not None))
+        ):
+            return True
+    if len(constants) > 1:
+        return True
+    if len(constants) == 1:
+        c = constants[0]
+        if c == (0 if sums else 1):
+            return True  # a neutral element
+        if sums and isinstance(node.op.scalar_op, ps.Add) and not isinstance(c, complex) and c < 0:  # type: ignore[attr-defined]
+            return True  # x + (-1) is written x - 1
+        if not sums and not isinstance(node.op.scalar_op, ps.Mul):  # type: ignore[attr-defined]
+            return True  # a constant in a quotient may move
+    return False
+
+
 def _add_canonical(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # flatten a + (b - c), -(-x), x + y - x, constants together: one sum, one form
     out = node.outputs[0]
-    if not _canonical_dtype(out.type.dtype):  # type: ignore[attr-defined]
+    if not _canonical_dtype(out.type.dtype) or not _may_change(fgraph, node, _SUM_FAMILY):  # type: ignore[attr-defined]
+        return None
+    if _absorbed_by_user(fgraph, node, _SUM_ROOTS):
         return None
     terms = sum_terms(fgraph, node)
     if terms.absorbed == 0 and terms.cancelled == 0 and terms.n_const <= 1:
@@ -279,12 +354,16 @@ def _product_children(node: Apply, power: int) -> list[tuple[Variable, int]]:
 
 
 def build_product(factors: ProductFactors, dtype: str) -> Variable:
-    """The canonical graph of a flattened product: ``c * a * b / (d * e)``."""
+    """The canonical graph of a flattened product: ``c * a * b / (d * e)``; a sign is
+    taken out: ``-(a * b / d)`` (sums absorb it, and -1 * x is not a multiplication)."""
     num = [_as_dtype(v, dtype) for v in factors.num]
     den = [_as_dtype(v, dtype) for v in factors.den]
     cn, cd = factors.coef_num, factors.coef_den
     if cd != 1 and cn != 1:
         cn, cd = cn / cd, 1
+    if cn == -1 and (num or den) and dtype.startswith(("float", "complex", "int")):
+        positive = ProductFactors(num=factors.num, den=factors.den, coef_den=cd)
+        return tm.neg(build_product(positive, dtype))
     if cn != 1:
         num.insert(0, _typed(cn, dtype))
     if cd != 1:
@@ -301,7 +380,9 @@ def build_product(factors: ProductFactors, dtype: str) -> Variable:
 def _mul_canonical(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # flatten a * (b / c), collect constants, cancel x * y / x; -x inside a product is -1 * x
     out = node.outputs[0]
-    if not _canonical_dtype(out.type.dtype):  # type: ignore[attr-defined]
+    if not _canonical_dtype(out.type.dtype) or not _may_change(fgraph, node, _PRODUCT_FAMILY):  # type: ignore[attr-defined]
+        return None
+    if _absorbed_by_user(fgraph, node, _PRODUCT_ROOTS):
         return None
     factors = product_factors(fgraph, node)
     if factors.absorbed == 0 and factors.cancelled == 0 and factors.n_const <= 1:
@@ -416,9 +497,32 @@ def _merge_lossless_casts(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not isinstance(sop, ps.Cast) or inner is None:
         return None
     source = inner.inputs[0]
-    if not np.can_cast(source.type.dtype, inner.op.scalar_op.dtype, "safe"):  # type: ignore[attr-defined]
+    if not lossless_cast(source.type.dtype, inner.op.scalar_op.dtype):  # type: ignore[attr-defined]
         return None
     return [tm.cast(source, sop.dtype)]
+
+
+#: bits of precision of each float type's mantissa
+_MANTISSA = {"float16": 11, "float32": 24, "float64": 53, "complex64": 24, "complex128": 53}
+
+
+def lossless_cast(source: str, target: str) -> bool:
+    """True if every value of dtype ``source`` is exactly representable in ``target``.
+
+    Stricter than NumPy's 'safe' casting, which calls int64 -> float64 safe although
+    integers above 2**53 round.
+    """
+    if source == target or source == "bool":
+        return True
+    src, dst = np.dtype(source), np.dtype(target)
+    if src.kind in "iu" and dst.kind in "iu":
+        return bool(np.can_cast(src, dst, "safe"))
+    if src.kind in "iu" and dst.kind in "fc":
+        bits = src.itemsize * 8 - (1 if src.kind == "i" else 0)
+        return bits <= _MANTISSA[target]
+    if src.kind in "fc" and dst.kind in "fc":
+        return bool(np.can_cast(src, dst, "safe"))
+    return False
 
 
 # -- switch ------------------------------------------------------------------------------------
@@ -437,7 +541,9 @@ def _switch_equal_branches(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if not isinstance(node.op.scalar_op, ps.Switch):  # type: ignore[attr-defined]
         return None
     _, a, b = node.inputs
-    if a is b or (isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature()):
+    if a is b or (
+        isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature()
+    ):
         return [a]
     return None
 
@@ -454,10 +560,11 @@ CANONICAL_ALGEBRA = RuleSet("algebra", [
                  "flatten products, combine constants, cancel x / x"),
     LocalRewrite("useless_cast", _useless_cast, (ps.Cast,), "cast(x, x.dtype) = x"),
     LocalRewrite("merge_lossless_casts", _merge_lossless_casts, (ps.Cast,),
-                 "cast(cast(x, wider), d) = cast(x, d)"),
+                 "cast(cast(x, exact wider type), d) = cast(x, d)"),
     LocalRewrite("switch_constant_condition", _switch_constant_condition, (ps.Switch,),
                  "switch(True, a, b) = a"),
-    LocalRewrite("switch_equal_branches", _switch_equal_branches, (ps.Switch,), "switch(c, a, a) = a"),
+    LocalRewrite("switch_equal_branches", _switch_equal_branches, (ps.Switch,),
+                 "switch(c, a, a) = a"),
 ])
 
 

@@ -16,6 +16,7 @@ from symgraph.rewrite.engine import LocalRewrite, Replacement
 from symgraph.rewrite.match import like, scalar_constant, single_client
 from symgraph.rewrite.pattern import RuleSet
 from symgraph.rewrite.shapes import symbolic_shape
+from symgraph.scalar.composite import Composite
 from symgraph.tensor.elemwise import DimShuffle, Elemwise, dimshuffle
 from symgraph.tensor.linalg import Dot
 from symgraph.tensor.shape import Alloc, Reshape, Shape, ShapeI, SpecifyShape, alloc, shape_i, stack
@@ -95,7 +96,9 @@ def _shape_to_shape_i_vector(fgraph: FunctionGraph, node: Apply) -> Replacement:
 
 # -- fill, alloc, reshape, specify_shape ------------------------------------------------------
 def _is_fill(node: Apply | None) -> bool:
-    return node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Second)
+    if node is None or not isinstance(node.op, Elemwise):
+        return False
+    return isinstance(node.op.scalar_op, ps.Second)
 
 
 def _useless_fill(fgraph: FunctionGraph, node: Apply) -> Replacement:
@@ -112,6 +115,8 @@ def _useless_fill(fgraph: FunctionGraph, node: Apply) -> Replacement:
 def _fill_sink(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # f(fill(model, v), y) -> f(v, y) when y already gives the result model's shape;
     # likewise f(alloc(v, *shape), y). The fill stays for its other users, if any.
+    if isinstance(node.op.scalar_op, Composite):  # type: ignore[attr-defined]
+        return None  # fused loops come last (fuse phase); rewriting them again would undo it
     for i, var in enumerate(node.inputs):
         inner = var.owner
         if _is_fill(inner):
@@ -195,7 +200,9 @@ def _is_length_of(entry: object, x: Variable, axis: int) -> bool:
     if isinstance(entry, int):
         return entry == x.type.shape[axis]  # type: ignore[attr-defined]
     owner = getattr(entry, "owner", None)
-    return owner is not None and isinstance(owner.op, ShapeI) and owner.op.i == axis and owner.inputs[0] is x
+    if owner is None or not isinstance(owner.op, ShapeI):
+        return False
+    return bool(owner.op.i == axis and owner.inputs[0] is x)
 
 
 def _useless_reshape(fgraph: FunctionGraph, node: Apply) -> Replacement:
@@ -260,7 +267,9 @@ def _dimshuffle_lift(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # here: reorderings move to the inputs, where they merge with each other and with
     # constants, and elementwise patterns become visible through them
     inner = node.inputs[0].owner
-    if inner is None or not isinstance(inner.op, Elemwise) or not single_client(fgraph, node.inputs[0]):
+    if inner is None or not isinstance(inner.op, Elemwise):
+        return None
+    if not single_client(fgraph, node.inputs[0]):
         return None
     order = node.op.new_order  # type: ignore[attr-defined]
     return [Elemwise(inner.op.scalar_op)(*[dimshuffle(v, order) for v in inner.inputs])]
@@ -289,13 +298,15 @@ SHAPE_CANONICALIZE = RuleSet("shape", [
                  "x.shape[i] -> shape_i(x, i)"),
     LocalRewrite("shape_to_shape_i_vector", _shape_to_shape_i_vector, (Shape,),
                  "x.shape -> [x.shape[0], ...] when x is used only for its shape"),
-    LocalRewrite("useless_fill", _useless_fill, (ps.Second,), "fill(m, v) = v when v has the shape"),
+    LocalRewrite("useless_fill", _useless_fill, (ps.Second,),
+                 "fill(m, v) = v when v has the shape"),
     LocalRewrite("fill_to_alloc", _fill_to_alloc, (ps.Second,),
                  "fill(m, v) = alloc(v, *m.shape) when m is used only for its shape"),
     LocalRewrite("fill_sink", _fill_sink, (Elemwise,),
-                 "f(fill(m, v), y) = f(v, y) and f(alloc(v, *s), y) = f(v, y) when y covers the shape"),
+                 "f(fill(m, v), y) = f(v, y), f(alloc(v, *s), y) = f(v, y) when y has the shape"),
     LocalRewrite("useless_alloc", _useless_alloc, (Alloc,), "alloc(v, *v.shape) = v"),
-    LocalRewrite("alloc_of_alloc", _alloc_of_alloc, (Alloc,), "alloc(alloc(v, a), b) = alloc(v, b)"),
+    LocalRewrite("alloc_of_alloc", _alloc_of_alloc, (Alloc,),
+                 "alloc(alloc(v, a), b) = alloc(v, b)"),
     LocalRewrite("useless_reshape", _useless_reshape, (Reshape,), "reshape(x, x.shape) = x"),
     LocalRewrite("reshape_of_reshape", _reshape_of_reshape, (Reshape,),
                  "reshape(reshape(x, a), b) = reshape(x, b)"),
@@ -306,5 +317,6 @@ SHAPE_CANONICALIZE = RuleSet("shape", [
     LocalRewrite("useless_dimshuffle", _useless_dimshuffle, (DimShuffle,), "identity dimshuffle"),
     LocalRewrite("dimshuffle_lift", _dimshuffle_lift, (DimShuffle,),
                  "dimshuffle(f(a, b)) = f(dimshuffle(a), dimshuffle(b))"),
-    LocalRewrite("transpose_of_dot", _transpose_of_dot, (DimShuffle,), "dot(a, b).T = dot(b.T, a.T)"),
+    LocalRewrite("transpose_of_dot", _transpose_of_dot, (DimShuffle,),
+                 "dot(a, b).T = dot(b.T, a.T)"),
 ])

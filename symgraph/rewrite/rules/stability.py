@@ -220,6 +220,28 @@ def _one_plus_exp_argument(var: Variable) -> Variable | None:
     return None
 
 
+def _sigmoid_times_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # sigmoid(x) * exp(-x) -> sigmoid(-x) (the gradient of 1 / (1 + exp(-x))): 0 * inf for
+    # x < -709 as written
+    def pick(num: list[Variable], den: list[Variable]) -> Any:
+        for i, a in enumerate(num):
+            sig = elemwise_node(a, ps.Sigmoid)
+            if sig is None:
+                continue
+            z = sig.inputs[0]
+            for j, b in enumerate(num):
+                exp_node = elemwise_node(b, ps.Exp)
+                if j == i or exp_node is None:
+                    continue
+                w = exp_node.inputs[0]
+                if negated(w) is z or negated(z) is w:
+                    rest = [v for k, v in enumerate(num) if k not in (i, j)]
+                    return rest + [tm.sigmoid(w)], den
+        return None
+
+    return replaced_in_product(fgraph, node, pick)
+
+
 def _exp_over_one_plus_exp(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # exp(x) / (1 + exp(x)) -> sigmoid(x): inf / inf = nan for x > 709
     def pick(num: list[Variable], den: list[Variable]) -> Any:
@@ -261,7 +283,8 @@ def _exp_over_exp_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
                     continue
                 for a, b in (pair, pair[::-1]):
                     if exp_node.inputs[0] is a:
-                        return num[:j] + num[j + 1:] + [tm.sigmoid(tm.sub(a, b))], den[:i] + den[i + 1:]
+                        new_num = num[:j] + num[j + 1:] + [tm.sigmoid(tm.sub(a, b))]
+                        return new_num, den[:i] + den[i + 1:]
         return None
 
     return replaced_in_product(fgraph, node, pick)
@@ -363,14 +386,18 @@ def _sum_over_softmax_normalizer(fgraph: FunctionGraph, node: Apply) -> Replacem
     return replaced_in_product(fgraph, node, pick)
 
 
-def _summed_product_with_exp(var: Variable, z: Variable, axes: tuple[int, ...], keepdims: bool) -> Any:
+def _summed_product_with_exp(
+    var: Variable, z: Variable, axes: tuple[int, ...], keepdims: bool
+) -> Any:
     """(other factors, Sum node, DimShuffle op or None) if var is sum(f * exp(z), axes)."""
     keep = keepdims_axes(var)
     if keepdims != (keep is not None):
         return None
     reduced = keep[0] if keep is not None else var
     sum_node = reduced.owner
-    if sum_node is None or not isinstance(sum_node.op, Sum) or sum_node.op.axis != axes or sum_node.op.dtype is not None:
+    if sum_node is None or not isinstance(sum_node.op, Sum):
+        return None
+    if sum_node.op.axis != axes or sum_node.op.dtype is not None:
         return None
     inner = sum_node.inputs[0]
     factors = [inner]
@@ -396,7 +423,9 @@ def _distribute_to_cancel(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     for i, factor in enumerate(node.inputs):
         add_node = elemwise_node(factor, ps.Add, ps.Sub)
-        if add_node is None or not single_client(fgraph, factor) or factor.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
+        if add_node is None or not single_client(fgraph, factor):
+            continue
+        if factor.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
             continue
         others = [v for k, v in enumerate(node.inputs) if k != i]
         terms = sum_terms(fgraph, add_node)
@@ -413,6 +442,39 @@ def _distribute_to_cancel(fgraph: FunctionGraph, node: Apply) -> Replacement:
         terms.neg = [tm.mul(t, *others) for t in terms.neg]
         return [build_sum(terms, out.type.dtype)]  # type: ignore[attr-defined]
     return None
+
+
+def _has_stable_complement(var: Variable) -> bool:
+    """True if 1 - var has a stable form (sigmoid, erf, erfc, exp: see the rules above)."""
+    return elemwise_node(var, ps.Sigmoid, ps.Erf, ps.Erfc, ps.Exp) is not None
+
+
+def _factor_for_complement(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # a - a * s -> a * (1 - s) when 1 - s has a stable form: s(x) - s(x)**2, the gradient
+    # of exp(x) / (1 + exp(x)), cancels to 0 where s(x) rounds to 1; s(x) * sigmoid(-x)
+    # does not
+    out = node.outputs[0]
+    if not isinstance(node.op.scalar_op, ps.Sub) or not out.type.dtype.startswith("float"):  # type: ignore[attr-defined]
+        return None
+    first, second = node.inputs
+    first_factors = _mul_factors(first)
+    second_factors = _mul_factors(second)
+    rest = list(second_factors)
+    for f in first_factors:
+        for k, g in enumerate(rest):
+            if g is f:
+                del rest[k]
+                break
+        else:
+            return None
+    if len(rest) != 1 or not _has_stable_complement(rest[0]):
+        return None
+    return [tm.mul(first, tm.sub(1, rest[0]))]
+
+
+def _mul_factors(var: Variable) -> list[Variable]:
+    node = elemwise_node(var, ps.Mul)
+    return list(node.inputs) if node is not None else [var]
 
 
 def _log_of_softmax(fgraph: FunctionGraph, node: Apply) -> Replacement:
@@ -449,7 +511,9 @@ def _summed_exp(var: Variable) -> tuple[Variable, tuple[int, ...], bool] | None:
     keep = keepdims_axes(var)
     reduced, keepdims = (keep[0], True) if keep is not None else (var, False)
     node = reduced.owner
-    if node is None or not isinstance(node.op, Sum) or node.op.dtype is not None or not node.op.axis:
+    if node is None or not isinstance(node.op, Sum):
+        return None
+    if node.op.dtype is not None or not node.op.axis:
         return None
     if keepdims and keep is not None and keep[1] != node.op.axis:
         return None
@@ -538,7 +602,7 @@ def _sink_switch(fgraph: FunctionGraph, node: Apply) -> Replacement:
     for i in positions:
         var = node.inputs[i]
         found = _zero_branch(var)
-        if found is None or not single_client(fgraph, var):
+        if found is None:
             continue
         cond, other, zero_first = found
         operands = list(node.inputs)
@@ -596,6 +660,8 @@ RULES = RuleSet("stability", [
                  "exp(a) / (exp(a) + exp(b)) = sigmoid(a - b)"),
     LocalRewrite("exp_over_exp_difference_to_expm1", _exp_over_exp_difference, (ps.Mul, ps.TrueDiv),
                  "exp(a) / (exp(a) - exp(b)) = -1 / expm1(b - a)"),
+    LocalRewrite("sigmoid_times_exp_of_neg", _sigmoid_times_exp, (ps.Mul, ps.TrueDiv),
+                 "sigmoid(x) * exp(-x) = sigmoid(-x)"),
     LocalRewrite("logistic_to_sigmoid", _logistic, (ps.TrueDiv, ps.Reciprocal),
                  "1 / (1 + exp(-x)) = sigmoid(x)"),
     LocalRewrite("exp_over_sum_exp_to_softmax", _exp_over_sum_exp, (ps.Mul, ps.TrueDiv),
@@ -604,6 +670,8 @@ RULES = RuleSet("stability", [
                  "sum(g * exp(x)) / sum(exp(x)) = sum(g * softmax(x))"),
     LocalRewrite("distribute_to_cancel", _distribute_to_cancel, (ps.Mul,),
                  "(a / s - b) * s = a - b * s"),
+    LocalRewrite("factor_for_stable_complement", _factor_for_complement, (ps.Sub,),
+                 "a - a * s = a * (1 - s) when 1 - s has a stable form"),
     LocalRewrite("log_of_softmax_to_log_softmax", _log_of_softmax, (ps.Log,),
                  "log(softmax(x)) = log_softmax(x)"),
     LocalRewrite("log_sum_exp_to_logsumexp", _log_sum_exp, (ps.Log,),

@@ -76,7 +76,7 @@ def c_dot(op: Dot, node: Apply, ctx: EmitContext) -> None:
     ct = ctype(dt)
     size = f"sizeof({ct})"
     ctx.line("{")
-    ctx.line(f"const int64_t sg_int_max = 2147483647;")
+    ctx.line("const int64_t sg_int_max = 2147483647;")
     if a.ndim == 2 and b.ndim == 2:  # type: ignore[attr-defined]
         _check_aligned(ctx, an, bn, 1, 0)
         ctx.alloc(out, [f"{an}.shape[0]", f"{bn}.shape[1]"])

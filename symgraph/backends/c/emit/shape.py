@@ -482,7 +482,3 @@ def c_repeat(op: Repeat, node: Apply, ctx: EmitContext) -> None:
     loops += [(f"i{a}", f"{xn}.shape[{a}]") for a in range(axis + 1, ndim)]
     emit_loops(ctx, loops, [f"po[k++] = px[{src}];"])
     ctx.line("}")
-
-
-# The indexing family registers its emitters on import (until emit/__init__.py lists it).
-from symgraph.backends.c.emit import subtensor  # noqa: E402,F401

@@ -12,7 +12,10 @@ from symgraph.tensor.blas import Gemm, Gemv, Ger
 
 def _aligned(what: str, first: np.ndarray, second: np.ndarray, k_first: int, k_second: int) -> None:
     if k_first != k_second:
-        raise ValueError(f"{what}: shapes {first.shape} and {second.shape} are not aligned: {k_first} != {k_second}")
+        raise ValueError(
+            f"{what}: shapes {first.shape} and {second.shape} are not aligned: "
+            f"{k_first} != {k_second}"
+        )
 
 
 @perform.register(Gemm)
@@ -20,7 +23,8 @@ def py_gemm(op: Gemm, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]
     z, alpha, x, y, beta = inputs
     _aligned("Gemm", x, y, x.shape[1], y.shape[0])
     if z.shape != (x.shape[0], y.shape[1]):
-        raise ValueError(f"Gemm: z has shape {z.shape}, dot(x, y) has shape {(x.shape[0], y.shape[1])}")
+        expected = (x.shape[0], y.shape[1])
+        raise ValueError(f"Gemm: z has shape {z.shape}, dot(x, y) has shape {expected}")
     with np.errstate(all="ignore"):
         return [beta * z + alpha * np.dot(x, y)]
 
@@ -39,6 +43,7 @@ def py_gemv(op: Gemv, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]
 def py_ger(op: Ger, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     a, alpha, x, y = inputs
     if a.shape != (x.shape[0], y.shape[0]):
-        raise ValueError(f"Ger: a has shape {a.shape}, outer(x, y) has shape {(x.shape[0], y.shape[0])}")
+        expected = (x.shape[0], y.shape[0])
+        raise ValueError(f"Ger: a has shape {a.shape}, outer(x, y) has shape {expected}")
     with np.errstate(all="ignore"):
         return [a + alpha * np.outer(x, y)]
