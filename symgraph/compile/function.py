@@ -110,13 +110,19 @@ class Function:
         ]
         for phase, seconds in log.phase_times.items():
             reason = log.stop_reasons.get(phase, "")
-            lines.append(f"phase {phase}: {seconds * 1e3:.2f} ms, stopped at {reason}")
+            sizes = getattr(log, "phase_sizes", {}).get(phase)
+            size_text = f", {sizes[0]} -> {sizes[1]} nodes" if sizes else ""
+            lines.append(f"phase {phase}: {seconds * 1e3:.2f} ms{size_text}, stopped at {reason}")
             for event in (e for e in log.events if e.phase == phase):
                 lines.append(f"  {event.name}:\n    before: {event.before}\n    after:  {event.after}")
         if log.counts:
             lines.append("rewrites applied: " + ", ".join(f"{k} x{v}" for k, v in log.counts.most_common()))
         else:
             lines.append("no rewrite fired")
+        skipped = getattr(log, "skipped", None)
+        if skipped:
+            lines.append("matched but skipped (the result could not keep the old shape): "
+                         + ", ".join(f"{k} x{v}" for k, v in skipped.most_common()))
         if len(log.events) >= log.keep_events:
             lines.append(f"(only the first {log.keep_events} rewrites are shown in detail)")
         sources = getattr(self._runner, "sources", None)

@@ -12,7 +12,9 @@ def toposort(outputs: Sequence[Variable], stop_at: Iterable[Variable] = ()) -> l
 
     Traversal does not go above variables in ``stop_at``.
     """
-    stops = set(stop_at)
+    # a set passed in is used as is: copying the graph's variable set on every call made
+    # rewriting quadratic
+    stops = stop_at if isinstance(stop_at, (set, frozenset)) else set(stop_at)
     order: list[Apply] = []
     seen: set[Apply] = set()
     for out in outputs:

@@ -71,6 +71,8 @@ class Elemwise(Op):
                 if inp.type.shape[axis] != 1:
                     out_shape.append(shp[axis])
                     break
+            else:
+                out_shape.append(1)  # every input has length 1 here
         return [tuple(out_shape)]
 
     def __str__(self) -> str:

@@ -34,7 +34,7 @@ from symgraph.rewrite.match import (
 )
 from symgraph.rewrite.pattern import Match, PatternVar, Rule, RuleSet
 from symgraph.tensor import math as tm
-from symgraph.tensor.elemwise import DimShuffle, Elemwise
+from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.variable import constant
 
 

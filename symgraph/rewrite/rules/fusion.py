@@ -1,8 +1,10 @@
 """The fuse phase: trees of elementwise ops become one Elemwise of a Composite (one loop).
 
 An Elemwise node absorbs an Elemwise input when that input has no other client and the
-same static output shape (so no value is recomputed for broadcast elements); the fused
-program keeps every intermediate dtype, so results do not change.
+same static output shape (so no value is recomputed for broadcast elements), as long as
+the fused program stays within ``MAX_STEPS``; the program keeps every intermediate
+dtype, so results do not change. Each node is visited once from its root, so the phase
+is linear in the graph size.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ from symgraph.rewrite.engine import LocalRewrite, Replacement
 from symgraph.scalar.composite import Composite
 from symgraph.tensor.elemwise import Elemwise
 
-#: the most scalar steps one fused loop may hold (keeps generated expressions readable)
+#: the most scalar steps one fused loop may hold (keeps generated expressions compilable)
 MAX_STEPS = 64
+
+
+def _size(node: Apply) -> int:
+    sop = node.op.scalar_op  # type: ignore[attr-defined]
+    return len(sop.steps) if isinstance(sop, Composite) else 1
 
 
 def _absorbable(fgraph: FunctionGraph, var: Variable, consumer_shape: tuple) -> bool:
@@ -28,66 +35,65 @@ def _absorbable(fgraph: FunctionGraph, var: Variable, consumer_shape: tuple) -> 
     )
 
 
-def _fuse_elemwise(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    out = node.outputs[0]
-    shape = out.type.shape  # type: ignore[attr-defined]
-    if not any(_absorbable(fgraph, v, shape) for v in node.inputs):
-        return None
-    # Build the program by walking the tree from the root, absorbing single-client Elemwise inputs.
-    inputs: list[Variable] = []
+def _fuse_from(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """Fuse the tree rooted at ``node`` into one Composite, or None if there is nothing to add."""
+    shape = node.outputs[0].type.shape  # type: ignore[attr-defined]
+    inputs: dict[Variable, int] = {}
     steps: list[tuple] = []
-    dtypes_of_steps: list[str] = []
+    step_dtypes: list[str] = []
+    budget = [MAX_STEPS - _size(node)]
+    absorbed = [0]
 
-    def value_of(var: Variable) -> tuple[str, int]:
-        if _absorbable(fgraph, var, shape) and len(steps) < MAX_STEPS:
-            return ("step", add_node(var.owner))  # type: ignore[arg-type]
+    def ref(var: Variable) -> tuple[str, int]:
+        if _absorbable(fgraph, var, shape) and _size(var.owner) <= budget[0]:  # type: ignore[arg-type]
+            budget[0] -= _size(var.owner)  # type: ignore[arg-type]
+            absorbed[0] += 1
+            return ("step", add(var.owner))  # type: ignore[arg-type]
         if var not in inputs:
-            inputs.append(var)
-        return ("input", inputs.index(var))
+            inputs[var] = len(inputs)
+        return ("input", inputs[var])
 
-    def add_node(n: Apply) -> int:
-        sop = n.op.scalar_op
-        refs = [value_of(v) for v in n.inputs]
+    def add(n: Apply) -> int:
+        sop = n.op.scalar_op  # type: ignore[attr-defined]
+        refs = [ref(v) for v in n.inputs]
         if isinstance(sop, Composite):
-            # inline an earlier composite: its inputs map to refs, its steps follow
-            base = len(steps)
+            # inline an earlier fused program: its inputs are `refs`, its steps follow
             local: list[tuple[str, int]] = list(refs)
             for (step_op, args), dtype in zip(sop.steps, sop.dtypes[sop.n_inputs:]):
                 steps.append((step_op, tuple(local[a] for a in args)))
-                dtypes_of_steps.append(dtype)
+                step_dtypes.append(dtype)
                 local.append(("step", len(steps) - 1))
-            del base
             return len(steps) - 1
         steps.append((sop, tuple(refs)))
-        dtypes_of_steps.append(n.outputs[0].type.dtype)  # type: ignore[attr-defined]
+        step_dtypes.append(n.outputs[0].type.dtype)  # type: ignore[attr-defined]
         return len(steps) - 1
 
-    add_node(node)
+    add(node)
+    if not absorbed[0]:
+        return None
     n_in = len(inputs)
-
-    def index(ref: tuple[str, int]) -> int:
-        return ref[1] if ref[0] == "input" else n_in + ref[1]
-
-    program = tuple((sop, tuple(index(r) for r in refs)) for sop, refs in steps)
-    in_dtypes = tuple(v.type.dtype for v in inputs)  # type: ignore[attr-defined]
-    composite = Composite(in_dtypes, program, in_dtypes + tuple(dtypes_of_steps))
-    fused = Elemwise(composite)(*inputs)
-    return [fused]
+    program = tuple(
+        (sop, tuple(r[1] if r[0] == "input" else n_in + r[1] for r in refs)) for sop, refs in steps
+    )
+    ordered = sorted(inputs, key=inputs.__getitem__)
+    in_dtypes = tuple(v.type.dtype for v in ordered)  # type: ignore[attr-defined]
+    composite = Composite(in_dtypes, program, in_dtypes + tuple(step_dtypes))
+    return [Elemwise(composite)(*ordered)]
 
 
-def _worth_fusing(fgraph: FunctionGraph, node: Apply) -> Replacement:
-    # only start from roots: Elemwise nodes whose output is not itself absorbed by a consumer
+def _fuse_roots(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # Start only from roots: a node that its single Elemwise consumer will absorb is left to it.
     out = node.outputs[0]
     clients = fgraph.clients.get(out, [])
-    if len(clients) == 1:
-        client = clients[0][0]
+    if len(clients) == 1 and clients[0][0] != "output":
+        consumer = clients[0][0]
         if (
-            client != "output"
-            and isinstance(client.op, Elemwise)  # type: ignore[union-attr]
-            and client.outputs[0].type.shape == out.type.shape  # type: ignore[union-attr, attr-defined]
+            isinstance(consumer.op, Elemwise)  # type: ignore[union-attr]
+            and _absorbable(fgraph, out, consumer.outputs[0].type.shape)  # type: ignore[union-attr, attr-defined]
+            and _size(consumer) + _size(node) <= MAX_STEPS  # type: ignore[arg-type]
         ):
-            return None  # the consumer will absorb this node
-    return _fuse_elemwise(fgraph, node)
+            return None
+    return _fuse_from(fgraph, node)
 
 
-FUSE = [LocalRewrite("elemwise_fusion", _worth_fusing, (Elemwise,))]
+FUSE = [LocalRewrite("elemwise_fusion", _fuse_roots, (Elemwise,))]
