@@ -32,10 +32,25 @@ class Mode:
         return resolve_backend(self.linker)
 
     def including(self, *tags: str) -> Mode:
+        """Theano's optimizer tags have no counterpart here: the mode is returned unchanged,
+        with a warning naming the tags so that nothing is ignored silently."""
+        _warn_tags("including", tags)
         return self
 
     def excluding(self, *tags: str) -> Mode:
+        """See ``including``; use ``optimizer='stabilize'`` or ``'none'`` to run fewer rewrites."""
+        _warn_tags("excluding", tags)
         return self
+
+
+def _warn_tags(method: str, tags: tuple[str, ...]) -> None:
+    import warnings
+
+    warnings.warn(
+        f"Mode.{method}({', '.join(map(repr, tags))}): symgraph has no optimizer tags; the mode is "
+        "unchanged (choose optimizer='fast_run', 'stabilize' or 'none' instead)",
+        UserWarning, stacklevel=3,
+    )
 
 
 FAST_RUN = Mode("c", "fast_run")

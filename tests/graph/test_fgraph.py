@@ -110,7 +110,7 @@ def test_clone_replace_substitutes():
 
 def test_to_networkx_gives_a_bipartite_digraph():
     x, w = T.dvector("x"), T.dvector("w")
-    out = T.tanh(x * w).sum() if hasattr(T, "sum") else T.tanh(x * w)
+    out = T.tanh(x * w).sum()
     g = to_networkx(out)
     assert isinstance(g, nx.DiGraph)
     kinds = nx.get_node_attributes(g, "kind")
