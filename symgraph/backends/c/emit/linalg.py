@@ -58,6 +58,32 @@ def _as_blas_matrix(ctx: EmitContext, m: str, itemsize: str) -> tuple[str, str, 
     return tmp, f"tr_{tmp}", f"ld_{tmp}"
 
 
+def _gemm_call(ctx: EmitContext, p: str, ct: str, a: str, b: str, out: str, alpha: str, beta: str) -> None:
+    """``out = alpha * a @ b + beta * out`` for matrices (m, k) @ (k, n) with m, n, k set in C."""
+    size = f"sizeof({ct})"
+    am, atr, ald = _as_blas_matrix(ctx, a, size)
+    bm, btr, bld = _as_blas_matrix(ctx, b, size)
+    ctx.line(f"scipy_cblas_{p}gemm(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans, {btr} ? CblasTrans : CblasNoTrans,")
+    ctx.line(f"    (blasint)m, (blasint)n, (blasint)k, {alpha}, ({ct} *){am}.data, (blasint){ald}, ({ct} *){bm}.data, (blasint){bld},")
+    ctx.line(f"    {beta}, ({ct} *){out}.data, (blasint)(n > 1 ? n : 1));")
+    ctx.line(f"if (own_{am}) free({am}.data); if (own_{bm}) free({bm}.data);")
+
+
+def _gemv_call(ctx: EmitContext, p: str, ct: str, mat: str, vec: str, out: str, transpose: bool,
+               alpha: str, beta: str) -> None:
+    """``out = alpha * op(mat) @ vec + beta * out`` with op the identity or (``transpose``) the
+    transpose; the BLAS flag combines that with how ``mat`` is stored."""
+    size = f"sizeof({ct})"
+    am, atr, ald = _as_blas_matrix(ctx, mat, size)
+    xv, incx = _as_blas_vector(ctx, vec, size)
+    flip = "!" if transpose else ""
+    # stored row-major as (rows, cols) when not transposed, as (cols, rows) when transposed
+    ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {flip}{atr} ? CblasTrans : CblasNoTrans,")
+    ctx.line(f"    (blasint)({atr} ? {mat}.shape[1] : {mat}.shape[0]), (blasint)({atr} ? {mat}.shape[0] : {mat}.shape[1]),")
+    ctx.line(f"    {alpha}, ({ct} *){am}.data, (blasint){ald}, ({ct} *){xv}.data, {incx}, {beta}, ({ct} *){out}.data, 1);")
+    ctx.line(f"if (own_{am}) free({am}.data); if (own_{xv}) free({xv}.data);")
+
+
 @emit.register(Dot)
 def c_dot(op: Dot, node: Apply, ctx: EmitContext) -> None:
     a, b = node.inputs
@@ -83,38 +109,19 @@ def c_dot(op: Dot, node: Apply, ctx: EmitContext) -> None:
         ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1], n = {bn}.shape[1];")
         ctx.line("if (m > sg_int_max || n > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
         ctx.line(f"if (m > 0 && n > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)(m * n) * {size}); else {{")
-        am, atr, ald = _as_blas_matrix(ctx, an, size)
-        bm, btr, bld = _as_blas_matrix(ctx, bn, size)
-        ctx.line(f"scipy_cblas_{p}gemm(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans, {btr} ? CblasTrans : CblasNoTrans,")
-        ctx.line(f"    (blasint)m, (blasint)n, (blasint)k, 1, ({ct} *){am}.data, (blasint){ald}, ({ct} *){bm}.data, (blasint){bld},")
-        ctx.line(f"    0, ({ct} *){on}.data, (blasint)(n > 1 ? n : 1));")
-        ctx.line(f"if (own_{am}) free({am}.data); if (own_{bm}) free({bm}.data); }} }}")
-    elif a.ndim == 2 and b.ndim == 1:  # type: ignore[attr-defined]
-        _check_aligned(ctx, an, bn, 1, 0)
-        ctx.alloc(out, [f"{an}.shape[0]"])
-        ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1];")
+        _gemm_call(ctx, p, ct, an, bn, on, "1", "0")
+        ctx.line("} }")
+    elif a.ndim + b.ndim == 3:  # type: ignore[attr-defined]
+        # matrix @ vector, or vector @ matrix = matrix^T @ vector
+        mat, vec, transpose = (an, bn, False) if a.ndim == 2 else (bn, an, True)  # type: ignore[attr-defined]
+        _check_aligned(ctx, an, bn, 1 if a.ndim == 2 else 0, 0)  # type: ignore[attr-defined]
+        rows = f"{mat}.shape[{1 if transpose else 0}]"
+        ctx.alloc(out, [rows])
+        ctx.line(f"const int64_t m = {rows}, k = {vec}.shape[0];")
         ctx.line("if (m > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
         ctx.line(f"if (m > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)m * {size}); else {{")
-        am, atr, ald = _as_blas_matrix(ctx, an, size)
-        xv, incx = _as_blas_vector(ctx, bn, size)
-        # stored row-major as (m, k) when not transposed, as (k, m) when transposed
-        ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans,")
-        ctx.line(f"    (blasint)({atr} ? k : m), (blasint)({atr} ? m : k), 1, ({ct} *){am}.data, (blasint){ald},")
-        ctx.line(f"    ({ct} *){xv}.data, {incx}, 0, ({ct} *){on}.data, 1);")
-        ctx.line(f"if (own_{am}) free({am}.data); if (own_{xv}) free({xv}.data); }} }}")
-    elif a.ndim == 1 and b.ndim == 2:  # type: ignore[attr-defined]
-        _check_aligned(ctx, an, bn, 0, 0)
-        ctx.alloc(out, [f"{bn}.shape[1]"])
-        ctx.line(f"const int64_t k = {bn}.shape[0], n = {bn}.shape[1];")
-        ctx.line("if (n > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
-        ctx.line(f"if (n > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)n * {size}); else {{")
-        bm, btr, bld = _as_blas_matrix(ctx, bn, size)
-        xv, incx = _as_blas_vector(ctx, an, size)
-        # x @ B = B^T x
-        ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {btr} ? CblasNoTrans : CblasTrans,")
-        ctx.line(f"    (blasint)({btr} ? n : k), (blasint)({btr} ? k : n), 1, ({ct} *){bm}.data, (blasint){bld},")
-        ctx.line(f"    ({ct} *){xv}.data, {incx}, 0, ({ct} *){on}.data, 1);")
-        ctx.line(f"if (own_{bm}) free({bm}.data); if (own_{xv}) free({xv}.data); }} }}")
+        _gemv_call(ctx, p, ct, mat, vec, on, transpose, "1", "0")
+        ctx.line("} }")
     elif a.ndim == 1 and b.ndim == 1:  # type: ignore[attr-defined]
         _check_aligned(ctx, an, bn, 0, 0)
         ctx.alloc(out, [])
@@ -191,7 +198,6 @@ def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
     zn, an, xn, yn, bn, on = (ctx.name(v) for v in (z, alpha, x, y, beta, out))
     ctx.uses_blas = True
     ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
-    size = f"sizeof({ct})"
     ctx.line("{")
     _check_aligned(ctx, xn, yn, 1, 0)
     ctx.line(f"const int64_t m = {xn}.shape[0], k = {xn}.shape[1], n = {yn}.shape[1];")
@@ -204,12 +210,7 @@ def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
     ctx.line(f"const {ct} alpha = *({ct} *){an}.data, beta = *({ct} *){bn}.data;")
     beta_expr = _scale_for_beta(ctx, on, ct, "m * n")
     ctx.line("if (m > 0 && n > 0 && k > 0) {")
-    am, atr, ald = _as_blas_matrix(ctx, xn, size)
-    bm, btr, bld = _as_blas_matrix(ctx, yn, size)
-    ctx.line(f"scipy_cblas_{p}gemm(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans, {btr} ? CblasTrans : CblasNoTrans,")
-    ctx.line(f"    (blasint)m, (blasint)n, (blasint)k, alpha, ({ct} *){am}.data, (blasint){ald}, ({ct} *){bm}.data, (blasint){bld},")
-    ctx.line(f"    {beta_expr}, ({ct} *){on}.data, (blasint)(n > 1 ? n : 1));")
-    ctx.line(f"if (own_{am}) free({am}.data); if (own_{bm}) free({bm}.data);")
+    _gemm_call(ctx, p, ct, xn, yn, on, "alpha", beta_expr)
     ctx.line(f"}} else if (beta != 0 && beta != 1) {{ {ct} *q = ({ct} *){on}.data; for (int64_t t = 0; t < m * n; ++t) q[t] *= beta; }}")
     ctx.line("}")
 
@@ -224,7 +225,6 @@ def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
     zn, aln, an, xn, bn, on = (ctx.name(v) for v in (z, alpha, a, x, beta, out))
     ctx.uses_blas = True
     ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
-    size = f"sizeof({ct})"
     ctx.line("{")
     _check_aligned(ctx, an, xn, 1, 0)
     ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1];")
@@ -236,12 +236,7 @@ def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
     ctx.line(f"const {ct} alpha = *({ct} *){aln}.data, beta = *({ct} *){bn}.data;")
     beta_expr = _scale_for_beta(ctx, on, ct, "m")
     ctx.line("if (m > 0 && k > 0) {")
-    am, atr, ald = _as_blas_matrix(ctx, an, size)
-    xv, incx = _as_blas_vector(ctx, xn, size)
-    ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans,")
-    ctx.line(f"    (blasint)({atr} ? k : m), (blasint)({atr} ? m : k), alpha, ({ct} *){am}.data, (blasint){ald},")
-    ctx.line(f"    ({ct} *){xv}.data, {incx}, {beta_expr}, ({ct} *){on}.data, 1);")
-    ctx.line(f"if (own_{am}) free({am}.data); if (own_{xv}) free({xv}.data);")
+    _gemv_call(ctx, p, ct, an, xn, on, False, "alpha", beta_expr)
     ctx.line(f"}} else if (beta != 0 && beta != 1) {{ {ct} *q = ({ct} *){on}.data; for (int64_t t = 0; t < m; ++t) q[t] *= beta; }}")
     ctx.line("}")
 
