@@ -81,7 +81,12 @@ class Config:
             raise AttributeError(f"symgraph.config has no setting {key!r}; known settings: {known}")
         kind = self._fields[key]
         if isinstance(value, str) and kind is not str:
-            value = _parse_bool(value) if kind is bool else kind(value)
+            try:
+                value = _parse_bool(value) if kind is bool else kind(value)
+            except ValueError:
+                raise ValueError(
+                    f"symgraph.config.{key} expects {'a boolean' if kind is bool else 'an integer'}, got {value!r}"
+                ) from None
         if key == "floatX" and value not in _FLOAT_DTYPES:
             raise ValueError(f"config.floatX must be one of {_FLOAT_DTYPES}, got {value!r}")
         if key == "mode" and value not in _MODES:

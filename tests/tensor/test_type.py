@@ -123,3 +123,8 @@ def test_bad_config_values_are_rejected():
         sg.config.floatX = "float128"
     with pytest.raises(AttributeError, match="no setting"):
         sg.config.flaotX = "float32"
+
+
+def test_a_bad_flag_value_names_the_setting():
+    with pytest.raises(ValueError, match="openmp_threads expects an integer, got 'abc'"):
+        sg.config.update_from_flags("openmp_threads=abc")
