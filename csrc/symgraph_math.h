@@ -9,6 +9,44 @@
 #include <math.h>
 #include <stdint.h>
 
+/* ---- SIMD math from glibc's libmvec ---------------------------------------------------
+ * Declaring the libm functions with the OpenMP "simd" attribute tells gcc that vector
+ * versions exist (_ZGVdN4v_exp and friends in libmvec, linked through libm), so loops that
+ * call them are vectorized: 4 doubles or 8 floats per call with AVX2. glibc documents these
+ * at most 4 ulp from the correctly rounded result (libm's scalar versions are < 1 ulp), with
+ * the same special values (nan, inf, signed zero). Compile with -DSG_SCALAR_MATH (config
+ * flag vecmath=False) to keep scalar libm calls. */
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(SG_SCALAR_MATH)
+#define SG_SIMD_DECL __attribute__((simd("notinbranch")))
+#if __GLIBC_PREREQ(2, 22)
+SG_SIMD_DECL double exp(double); SG_SIMD_DECL float expf(float);
+SG_SIMD_DECL double log(double); SG_SIMD_DECL float logf(float);
+SG_SIMD_DECL double sin(double); SG_SIMD_DECL float sinf(float);
+SG_SIMD_DECL double cos(double); SG_SIMD_DECL float cosf(float);
+SG_SIMD_DECL double pow(double, double); SG_SIMD_DECL float powf(float, float);
+#endif
+#if __GLIBC_PREREQ(2, 35)
+SG_SIMD_DECL double exp2(double); SG_SIMD_DECL float exp2f(float);
+SG_SIMD_DECL double expm1(double); SG_SIMD_DECL float expm1f(float);
+SG_SIMD_DECL double log2(double); SG_SIMD_DECL float log2f(float);
+SG_SIMD_DECL double log10(double); SG_SIMD_DECL float log10f(float);
+SG_SIMD_DECL double log1p(double); SG_SIMD_DECL float log1pf(float);
+SG_SIMD_DECL double tan(double); SG_SIMD_DECL float tanf(float);
+SG_SIMD_DECL double asin(double); SG_SIMD_DECL float asinf(float);
+SG_SIMD_DECL double acos(double); SG_SIMD_DECL float acosf(float);
+SG_SIMD_DECL double atan(double); SG_SIMD_DECL float atanf(float);
+SG_SIMD_DECL double atan2(double, double); SG_SIMD_DECL float atan2f(float, float);
+SG_SIMD_DECL double sinh(double); SG_SIMD_DECL float sinhf(float);
+SG_SIMD_DECL double cosh(double); SG_SIMD_DECL float coshf(float);
+SG_SIMD_DECL double tanh(double); SG_SIMD_DECL float tanhf(float);
+SG_SIMD_DECL double asinh(double); SG_SIMD_DECL float asinhf(float);
+SG_SIMD_DECL double acosh(double); SG_SIMD_DECL float acoshf(float);
+SG_SIMD_DECL double atanh(double); SG_SIMD_DECL float atanhf(float);
+SG_SIMD_DECL double erf(double); SG_SIMD_DECL float erff(float);
+SG_SIMD_DECL double erfc(double); SG_SIMD_DECL float erfcf(float);
+#endif
+#endif
+
 /* ---- floor division and remainder with Python/NumPy signs -------------------------- */
 static inline int64_t sg_floordiv_i64(int64_t a, int64_t b) {
     if (b == 0) return 0;                 /* NumPy: 0 (with a warning) */
@@ -75,15 +113,15 @@ static inline float sg_min_f32(float a, float b) { return (a != a || a <= b) ? a
 
 /* ---- logistic family, computed without overflow --------------------------------------- */
 static inline double sg_sigmoid_f64(double x) {
-    /* exp(-|x|) never overflows */
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
+    /* exp(-|x|) never overflows; written without branches so loops vectorize */
+    double e = exp(-fabs(x));
+    double r = 1.0 / (1.0 + e);
+    return x >= 0 ? r : e * r;
 }
 static inline float sg_sigmoid_f32(float x) {
-    if (x >= 0) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+    float e = expf(-fabsf(x));
+    float r = 1.0f / (1.0f + e);
+    return x >= 0 ? r : e * r;
 }
 /* log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)) */
 static inline double sg_softplus_f64(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }

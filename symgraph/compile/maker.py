@@ -252,6 +252,6 @@ class FunctionMaker:
                 self.backend_name = "py"
                 return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
             options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads,
-                       "cflags": config.cflags.split()}
+                       "cflags": config.cflags.split() + ([] if config.vecmath else ["-DSG_SCALAR_MATH"])}
             return backend.build(self.fgraph, nan_guard=self.nan_guard, cache=default_cache(), options=options)
         return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
