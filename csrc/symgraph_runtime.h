@@ -72,6 +72,34 @@ static inline int sg_alloc(sg_array *a, int64_t ndim, const int64_t *shape, size
     return a->data != NULL;
 }
 
+/* One reusable buffer of a compiled function's workspace. Intermediates that do not leave
+ * the segment live in slots; the code generator gives a slot to one variable at a time,
+ * decided by liveness, and a slot keeps its buffer across calls (it only grows). */
+typedef struct {
+    void *ptr;
+    size_t cap;
+} sg_ws_slot;
+
+/* Like sg_alloc, but the buffer comes from (and stays in) a workspace slot. */
+static inline int sg_ws_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const int64_t *shape, size_t itemsize) {
+    a->ndim = ndim;
+    size_t n = 1;
+    for (int64_t i = 0; i < ndim; ++i) {
+        if (shape[i] < 0) return 0;
+        a->shape[i] = shape[i];
+        n *= (size_t)shape[i];
+    }
+    sg_contiguous_strides(a);
+    size_t bytes = n ? n * itemsize : 1;
+    if (slot->cap < bytes) {
+        free(slot->ptr);
+        slot->ptr = malloc(bytes);
+        slot->cap = slot->ptr ? bytes : 0;
+    }
+    a->data = slot->ptr;
+    return a->data != NULL;
+}
+
 /* Format a shape as "(2, 3)" into buf. */
 static inline const char *sg_shape_str(const sg_array *a, char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "(");

@@ -13,6 +13,9 @@ from symgraph.compile.io import In
 from symgraph.compile.maker import FunctionMaker, _input_label
 
 
+_FLOAT64 = np.dtype("float64")
+
+
 class Function:
     """A compiled function. Call it positionally or by input name.
 
@@ -40,6 +43,12 @@ class Function:
         n_out = len(maker.outputs)
         self._n_out = n_out
         self._updates = [(var, n_out + k) for k, (var, _) in enumerate(maker.update_pairs)]
+        self._single = maker.single_output
+        self._fast_checks = [
+            (np.dtype(t.dtype), t.ndim, all(s is None for s in t.shape)) for t in self._types  # type: ignore[attr-defined]
+        ]
+        # the C runner copies any output that could share memory with an input itself
+        self._never_alias = getattr(self._runner, "outputs_never_alias", False)
 
     def _fname(self) -> str:
         return f"{self.name}()" if self.name else "function"
@@ -76,29 +85,49 @@ class Function:
         return values
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.trust_input and not kwargs and len(args) == len(self._specs):
+        if not kwargs and len(args) == len(self._specs):
             values = list(args)
+            if not self.trust_input:
+                # the common case (an ndarray of exactly the declared dtype and ndim, or a
+                # Python float for a float64 scalar) is checked inline; anything else goes
+                # through TensorType.filter, which converts or explains the mismatch
+                for i, (dtype, ndim, free_shape) in enumerate(self._fast_checks):
+                    v = values[i]
+                    if type(v) is np.ndarray:
+                        if v.dtype is dtype and v.ndim == ndim and free_shape:
+                            continue
+                    elif type(v) is float and ndim == 0 and dtype is _FLOAT64:
+                        values[i] = np.array(v)
+                        continue
+                    values[i] = self._types[i].filter(v, name=self._labels[i],
+                                                      allow_downcast=self.maker.allow_input_downcast)
         else:
             values = self._collect(args, kwargs)
             allow = self.maker.allow_input_downcast
             for i, (t, value) in enumerate(zip(self._types, values)):
                 values[i] = t.filter(value, name=self._labels[i], allow_downcast=allow)
-        values.extend(var.container_value for var in self._shared)
+        if self._shared:
+            values.extend(var.container_value for var in self._shared)
         results = self._runner(values)
-        fresh = getattr(self._runner, "fresh_outputs", False)
-        inputs_by_id = {id(v) for v in values}
-        for k, value in enumerate(results):
-            # never hand out an array the caller or a shared variable also holds; runners
-            # that say their outputs are fresh buffers only need the identity check
-            if id(value) in inputs_by_id or (not fresh and value.base is not None):
-                results[k] = np.array(value)
-        outputs = results[: self._n_out]
+        if not self._never_alias:
+            fresh = getattr(self._runner, "fresh_outputs", False)
+            inputs_by_id = {id(v) for v in values}
+            for k, value in enumerate(results):
+                # never hand out an array the caller or a shared variable also holds; runners
+                # that say their outputs are fresh buffers only need the identity check
+                if id(value) in inputs_by_id or (not fresh and value.base is not None):
+                    results[k] = np.array(value)
         if self._updates:
+            outputs = results[: self._n_out]
             update_ids = {id(results[slot]) for _, slot in self._updates}
             outputs = [np.array(o) if id(o) in update_ids else o for o in outputs]
             for var, slot in self._updates:
                 var._value = results[slot]
-        return outputs[0] if self.maker.single_output else outputs
+        elif len(results) != self._n_out:
+            outputs = results[: self._n_out]
+        else:
+            outputs = results
+        return outputs[0] if self._single else outputs
 
     # -- explaining -------------------------------------------------------------------------
     def explain(self) -> str:

@@ -130,6 +130,8 @@ class TensorType(Type):
                     f"Pass a {self.dtype} array (e.g. np.asarray(v, dtype='{self.dtype}')), "
                     "or compile with allow_input_downcast=True"
                 )
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))  # compiled code reads native byte order
         for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
             if want is not None and want != got:
                 raise ValueError(

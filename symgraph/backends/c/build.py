@@ -24,7 +24,12 @@ typedef struct {
     int64_t node;
     char message[1024];
 } sg_error;
-int sg_segment(sg_array *sg_in, sg_array *sg_out, sg_error *err);
+typedef struct {
+    void *ptr;
+    size_t cap;
+} sg_ws_slot;
+int sg_segment(sg_array *sg_in, sg_array *sg_out, sg_error *err, sg_ws_slot *sg_ws);
+void sg_ws_release(sg_ws_slot *ws, int64_t n);
 """
 
 ffi = cffi.FFI()

@@ -9,6 +9,8 @@ segments, and ``f.explain()`` lists it.
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,38 +44,78 @@ def _try_emit(node: Apply, ctx: EmitContext) -> list[str] | None:
 
 
 class CSegment:
-    """A compiled segment: marshals NumPy arrays in, wraps C-allocated outputs without a copy."""
+    """A compiled segment: marshals NumPy arrays in, wraps C-allocated outputs without a copy.
 
-    def __init__(self, source: SegmentSource, lib: Any) -> None:
+    Intermediates live in the segment's workspace (``source.n_slots`` reusable buffers), kept
+    across calls. Threads: a call that finds the workspace in use by another thread runs
+    with a private temporary workspace, so concurrent calls are safe and never wait.
+    """
+
+    def __init__(self, source: SegmentSource, lib: Any, fast: Any = None) -> None:
         self.source = source
         self.lib = lib
         self.fn = lib.sg_segment
         self.inputs = source.inputs
         self.outputs = source.outputs
-        self.in_arrays = _ffi.new("sg_array[]", max(len(self.inputs), 1))
-        self.out_arrays = _ffi.new("sg_array[]", max(len(self.outputs), 1))
-        self.err = _ffi.new("sg_error *")
+        self.n_slots = max(source.n_slots, 1)
+        self.in_dtypes = [np.dtype(v.type.dtype) for v in self.inputs]  # type: ignore[attr-defined]
         self.out_dtypes = [np.dtype(v.type.dtype) for v in self.outputs]  # type: ignore[attr-defined]
+        self.caller = None
+        if fast is not None:
+            self.caller = fast.Caller(
+                int(_ffi.cast("uintptr_t", lib.sg_segment)), int(_ffi.cast("uintptr_t", lib.sg_ws_release)),
+                [d.num for d in self.in_dtypes], [v.type.ndim for v in self.inputs],  # type: ignore[attr-defined]
+                [d.num for d in self.out_dtypes], self.n_slots,
+            )
+        # the cffi path (no extension, or inputs the extension declines)
+        self._ws = _ffi.new("sg_ws_slot[]", self.n_slots)
+        self._ws_lock = threading.Lock()
+        weakref.finalize(self, lib.sg_ws_release, self._ws, self.n_slots)
 
     def run(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if self.caller is not None:
+            result = self.caller(values)
+            if type(result) is list:
+                return result
+            if type(result) is tuple:
+                self._raise(int(result[0]), result[1], values)
+        return self._run_cffi(values)
+
+    def _run_cffi(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
+        in_arrays = _ffi.new("sg_array[]", max(len(self.inputs), 1))
+        out_arrays = _ffi.new("sg_array[]", max(len(self.outputs), 1))
+        err = _ffi.new("sg_error *")
         keep = []
         for k, arr in enumerate(values):
+            arr = np.asarray(arr)
+            if arr.dtype != self.in_dtypes[k]:
+                arr = arr.astype(self.in_dtypes[k])
             item = arr.itemsize
-            if item == 0 or any(s % item for s in arr.strides):
+            if item == 0 or any(st % item for st in arr.strides) or not arr.flags.aligned:
                 arr = np.ascontiguousarray(arr)
             keep.append(arr)
-            s = self.in_arrays[k]
+            s = in_arrays[k]
             s.data = _ffi.cast("void *", arr.ctypes.data)
             s.ndim = arr.ndim
             for a, (n, st) in enumerate(zip(arr.shape, arr.strides)):
                 s.shape[a] = n
                 s.strides[a] = st // item
-        status = self.fn(self.in_arrays, self.out_arrays, self.err)
+        if self._ws_lock.acquire(blocking=False):
+            try:
+                status = self.fn(in_arrays, out_arrays, err, self._ws)
+            finally:
+                self._ws_lock.release()
+        else:
+            private = _ffi.new("sg_ws_slot[]", self.n_slots)
+            try:
+                status = self.fn(in_arrays, out_arrays, err, private)
+            finally:
+                self.lib.sg_ws_release(private, self.n_slots)
         if status:
-            self._raise(keep)
+            self._raise(int(err.node), _ffi.string(err.message).decode(errors="replace"), keep)
         results = []
         for k, dtype in enumerate(self.out_dtypes):
-            s = self.out_arrays[k]
+            s = out_arrays[k]
             shape = tuple(s.shape[a] for a in range(s.ndim))
             count = math.prod(shape)
             if count == 0:
@@ -85,13 +127,11 @@ class CSegment:
             results.append(np.frombuffer(buf, dtype=dtype, count=count).reshape(shape))
         return results
 
-    def _raise(self, inputs: list[np.ndarray]) -> None:
-        index = int(self.err.node)
-        message = _ffi.string(self.err.message).decode(errors="replace")
+    def _raise(self, index: int, message: str, inputs: Sequence[Any]) -> None:
         if 0 <= index < len(self.source.nodes):
             node = self.source.nodes[index]
             # shapes of the failing node's inputs, where they came from outside the segment
-            known = {var: arr for var, arr in zip(self.inputs, inputs)}
+            known = {var: np.asarray(arr) for var, arr in zip(self.inputs, inputs)}
             shapes = ", ".join(
                 f"{known[v].shape} {known[v].dtype.name}" if v in known else "(computed in C)" for v in node.inputs
             )
@@ -104,6 +144,8 @@ class CRunner:
 
     #: outputs never alias inputs (C segments return fresh buffers; see __call__ for py nodes)
     fresh_outputs = True
+    #: and __call__ copies outputs that are inputs, constants or Python nodes' results
+    outputs_never_alias = True
 
     def __init__(self, fgraph: FunctionGraph, cache: Any, nan_guard: bool = False,
                  options: dict[str, Any] | None = None) -> None:
@@ -149,6 +191,7 @@ class CRunner:
                 self._python_set.add(node)
                 self.steps.append(("py", node))
                 i += 1
+        self._plan_storage()
 
     def _build_segment(self, source: SegmentSource, cache: Any) -> CSegment:
         key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags() + self.extra_flags)]
@@ -163,32 +206,66 @@ class CRunner:
         path, _ = cache.get_or_build(
             key, lambda entry, out: cbuild.build_library(source.source, out, entry, source.uses_blas, self.extra_flags)
         )
-        return CSegment(source, cbuild.load_library(path))
+        from symgraph.backends.c.fastcall import caller_module
+
+        return CSegment(source, cbuild.load_library(path), caller_module(str(cache.root)))
+
+    def _plan_storage(self) -> None:
+        """Number every variable, so a call moves values through a flat list, not a dict."""
+        index: dict[Variable, int] = {v: k for k, v in enumerate(self.fgraph.inputs)}
+        template: list[Any] = [None] * len(index)
+
+        def slot(var: Variable) -> int:
+            if var not in index:
+                index[var] = len(template)
+                template.append(np.asarray(var.data) if var.owner is None and hasattr(var, "data") else None)
+            return index[var]
+
+        self._plan: list[tuple[str, Any, list[int], list[int]]] = []
+        for kind, step in self.steps:
+            ins = step.inputs if kind == "c" else step.inputs
+            outs = step.outputs if kind == "c" else step.outputs
+            self._plan.append((kind, step, [slot(v) for v in ins], [slot(v) for v in outs]))
+        self._out_index = [slot(o) for o in self.fgraph.outputs]
+        self._template = template
+        # outputs that would otherwise share memory with an input, a constant or a Python
+        # node's input are copied (C segment outputs are always fresh buffers)
+        n_in = len(self.fgraph.inputs)
+        self._copy_out = [
+            2 if o.owner in self._python_set else int(index[o] < n_in or o.owner is None)
+            for o in self.fgraph.outputs
+        ]
+        single = len(self.steps) == 1 and self.steps[0][0] == "c"
+        seg = self.steps[0][1] if single else None
+        self._direct = seg if (seg is not None and seg.inputs == list(self.fgraph.inputs)
+                               and seg.outputs == list(self.fgraph.outputs)
+                               and len(set(self.fgraph.outputs)) == len(self.fgraph.outputs)) else None
 
     def __call__(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        storage: dict[Variable, Any] = dict(zip(self.fgraph.inputs, inputs))
-        for kind, step in self.steps:
+        if self._direct is not None:
+            return self._direct.run(inputs)
+        storage = list(self._template)
+        storage[: len(inputs)] = inputs
+        for kind, step, ins, outs in self._plan:
+            args = [storage[k] for k in ins]
             if kind == "c":
-                values = [storage[v] if v in storage else v.data for v in step.inputs]  # type: ignore[attr-defined]
-                for var, value in zip(step.outputs, step.run(values)):
-                    storage[var] = value
+                results = step.run(args)
             else:
                 node = step
-                args = [storage[v] if v in storage else v.data for v in node.inputs]  # type: ignore[attr-defined]
                 try:
                     results = perform(node.op, node, args)
                 except (ValueError, IndexError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
                     raise ShapeMismatchError(describe_failure(node, args, exc)) from exc
-                for out, value in zip(node.outputs, results):
-                    storage[out] = np.asarray(value, dtype=out.type.dtype)  # type: ignore[attr-defined]
+                results = [np.asarray(value, dtype=out.type.dtype)  # type: ignore[attr-defined]
+                           for out, value in zip(node.outputs, results)]
                 if self.nan_guard:
-                    _check_finite_outputs(node, args, [storage[o] for o in node.outputs])
-        results = []
-        for o in self.fgraph.outputs:
-            value = storage[o] if o in storage else np.array(o.data)  # type: ignore[attr-defined]
-            if o.owner is not None and o.owner in self._python_set and value.base is not None:
-                value = np.array(value)  # a Python op may return a view of its input
-            results.append(value)
+                    _check_finite_outputs(node, args, results)
+            for k, value in zip(outs, results):
+                storage[k] = value
+        results = [storage[k] for k in self._out_index]
+        for j, copy in enumerate(self._copy_out):
+            if copy == 1 or (copy == 2 and results[j].base is not None):
+                results[j] = np.array(results[j])  # an input, a constant, or a Python op's view
         return results
 
 

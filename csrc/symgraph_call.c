@@ -1,0 +1,224 @@
+/* symgraph's call path: NumPy arrays in, one generated segment called, NumPy arrays out.
+ *
+ * This is the only C in symgraph that includes Python.h. Generated code stays plain C
+ * loaded by cffi; this small CPython extension (built once per Python/NumPy version into
+ * the compile cache) replaces the per-call Python marshalling, which otherwise costs
+ * ~10 us per call: for each input it reads the data pointer, shape and strides straight
+ * from the ndarray, calls the segment's entry point and wraps each malloc'd output in an
+ * ndarray that frees it (no copy).
+ *
+ * Caller(fn, n_in, in_typenums, out_typenums, ws, n_slots)(arrays) returns
+ *   - a list of output arrays on success,
+ *   - a tuple (node_index, message) when the segment reports an error,
+ *   - NotImplemented when an input cannot be passed as is (not an ndarray, wrong dtype
+ *     or ndim, misaligned, strides not a multiple of the item size): the Python side then
+ *     converts it and uses its slow path, so nothing unsafe ever reaches the C code.
+ *
+ * Workspace: the segment's slots are shared by calls; a call that finds them busy (another
+ * thread is inside) runs with a private, temporary workspace instead.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include "symgraph_runtime.h"
+
+typedef int (*sg_entry_fn)(sg_array *, sg_array *, sg_error *, sg_ws_slot *);
+typedef void (*sg_release_fn)(sg_ws_slot *, int64_t);
+
+#define SG_STACK_ARRAYS 8
+/* release the GIL around calls that touch at least this many elements */
+#define SG_NOGIL_ELEMENTS 16384
+
+typedef struct {
+    PyObject_HEAD
+    sg_entry_fn fn;
+    sg_release_fn release;
+    Py_ssize_t n_in, n_out;
+    int *in_typenums;
+    int *in_ndims;
+    int *out_typenums;
+    sg_ws_slot *ws;
+    int64_t n_slots;
+    int busy;
+} Caller;
+
+static void caller_dealloc(Caller *self) {
+    if (self->ws && self->release) {
+        self->release(self->ws, self->n_slots);
+    }
+    PyMem_Free(self->ws);
+    PyMem_Free(self->in_typenums);
+    PyMem_Free(self->in_ndims);
+    PyMem_Free(self->out_typenums);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int read_ints(PyObject *seq, Py_ssize_t n, int **out) {
+    *out = PyMem_Malloc(sizeof(int) * (n ? n : 1));
+    if (!*out) { PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        PyObject *item = PySequence_GetItem(seq, k);
+        if (!item) return -1;
+        (*out)[k] = (int)PyLong_AsLong(item);
+        Py_DECREF(item);
+        if (PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
+static int caller_init(Caller *self, PyObject *args, PyObject *kwds) {
+    unsigned long long fn, release;
+    PyObject *in_types, *in_ndims, *out_types;
+    long long n_slots;
+    if (!PyArg_ParseTuple(args, "KKOOOL", &fn, &release, &in_types, &in_ndims, &out_types, &n_slots))
+        return -1;
+    self->fn = (sg_entry_fn)(uintptr_t)fn;
+    self->release = (sg_release_fn)(uintptr_t)release;
+    self->n_in = PySequence_Size(in_types);
+    self->n_out = PySequence_Size(out_types);
+    if (self->n_in < 0 || self->n_out < 0) return -1;
+    if (read_ints(in_types, self->n_in, &self->in_typenums) < 0) return -1;
+    if (read_ints(in_ndims, self->n_in, &self->in_ndims) < 0) return -1;
+    if (read_ints(out_types, self->n_out, &self->out_typenums) < 0) return -1;
+    self->n_slots = n_slots;
+    self->ws = PyMem_Calloc(n_slots ? (size_t)n_slots : 1, sizeof(sg_ws_slot));
+    if (!self->ws) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+
+static void free_capsule(PyObject *capsule) {
+    free(PyCapsule_GetPointer(capsule, NULL));
+}
+
+/* Wrap a malloc'd C-contiguous result as an ndarray that owns (frees) it. */
+static PyObject *wrap_output(sg_array *a, int typenum) {
+    npy_intp dims[SG_MAXDIM];
+    for (int64_t d = 0; d < a->ndim; ++d) dims[d] = (npy_intp)a->shape[d];
+    PyObject *arr = PyArray_New(&PyArray_Type, (int)a->ndim, dims, typenum, NULL, a->data, 0,
+                                NPY_ARRAY_CARRAY, NULL);
+    if (!arr) { free(a->data); return NULL; }
+    PyObject *capsule = PyCapsule_New(a->data, NULL, free_capsule);
+    if (!capsule) { free(a->data); Py_DECREF(arr); return NULL; }
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, capsule) < 0) { Py_DECREF(arr); return NULL; }
+    return arr;
+}
+
+static PyObject *caller_call(Caller *self, PyObject *args, PyObject *kwds) {
+    PyObject *values;
+    if (!PyArg_ParseTuple(args, "O", &values)) return NULL;
+    PyObject *seq = PySequence_Fast(values, "a segment takes a sequence of arrays");
+    if (!seq) return NULL;
+    if (PySequence_Fast_GET_SIZE(seq) != self->n_in) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_TypeError, "segment expects %zd arrays, got %zd", self->n_in,
+                     PySequence_Fast_GET_SIZE(seq));
+        return NULL;
+    }
+    sg_array in_stack[SG_STACK_ARRAYS], out_stack[SG_STACK_ARRAYS];
+    sg_array *in = self->n_in > SG_STACK_ARRAYS ? PyMem_Malloc(sizeof(sg_array) * self->n_in) : in_stack;
+    sg_array *out = self->n_out > SG_STACK_ARRAYS ? PyMem_Malloc(sizeof(sg_array) * self->n_out) : out_stack;
+    PyObject *result = NULL;
+    if (!in || !out) { PyErr_NoMemory(); goto done; }
+    int64_t work = 0;
+    for (Py_ssize_t k = 0; k < self->n_in; ++k) {
+        PyObject *obj = PySequence_Fast_GET_ITEM(seq, k);
+        if (!PyArray_CheckExact(obj)) goto not_implemented;
+        PyArrayObject *arr = (PyArrayObject *)obj;
+        int nd = PyArray_NDIM(arr);
+        npy_intp item = PyArray_ITEMSIZE(arr);
+        if (PyArray_TYPE(arr) != self->in_typenums[k] || nd != self->in_ndims[k] || nd > SG_MAXDIM
+            || item == 0 || !PyArray_ISALIGNED(arr) || !PyArray_ISNOTSWAPPED(arr))
+            goto not_implemented;
+        npy_intp *shape = PyArray_DIMS(arr), *strides = PyArray_STRIDES(arr);
+        in[k].data = PyArray_DATA(arr);
+        in[k].ndim = nd;
+        int64_t size = 1;
+        for (int d = 0; d < nd; ++d) {
+            if (strides[d] % item) goto not_implemented;
+            in[k].shape[d] = shape[d];
+            in[k].strides[d] = strides[d] / item;
+            size *= shape[d];
+        }
+        work += size;
+    }
+    /* the shared workspace, unless another thread is using it */
+    sg_ws_slot *ws = self->ws;
+    int own_ws = __atomic_exchange_n(&self->busy, 1, __ATOMIC_ACQUIRE) == 0;
+    if (!own_ws) {
+        ws = calloc(self->n_slots ? (size_t)self->n_slots : 1, sizeof(sg_ws_slot));
+        if (!ws) { PyErr_NoMemory(); goto done; }
+    }
+    sg_error err;
+    err.node = -1;
+    err.message[0] = 0;
+    int status;
+    if (work >= SG_NOGIL_ELEMENTS) {
+        Py_BEGIN_ALLOW_THREADS
+        status = self->fn(in, out, &err, ws);
+        Py_END_ALLOW_THREADS
+    } else {
+        status = self->fn(in, out, &err, ws);
+    }
+    if (own_ws) {
+        __atomic_store_n(&self->busy, 0, __ATOMIC_RELEASE);
+    } else {
+        self->release(ws, self->n_slots);
+        free(ws);
+    }
+    if (status) {
+        result = Py_BuildValue("(Ls)", (long long)err.node, err.message);
+        goto done;
+    }
+    result = PyList_New(self->n_out);
+    if (!result) {
+        for (Py_ssize_t k = 0; k < self->n_out; ++k) free(out[k].data);
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < self->n_out; ++k) {
+        PyObject *arr = wrap_output(&out[k], self->out_typenums[k]);
+        if (!arr) {
+            for (Py_ssize_t j = k + 1; j < self->n_out; ++j) free(out[j].data);
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, k, arr);
+    }
+    goto done;
+not_implemented:
+    result = Py_NewRef(Py_NotImplemented);
+done:
+    if (in != in_stack) PyMem_Free(in);
+    if (out != out_stack) PyMem_Free(out);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyTypeObject CallerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_sgcall.Caller",
+    .tp_basicsize = sizeof(Caller),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)caller_init,
+    .tp_dealloc = (destructor)caller_dealloc,
+    .tp_call = (ternaryfunc)caller_call,
+    .tp_doc = "Calls one compiled segment on NumPy arrays.",
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sgcall", NULL, -1, NULL};
+
+PyMODINIT_FUNC PyInit__sgcall(void) {
+    import_array();
+    if (PyType_Ready(&CallerType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&CallerType);
+    if (PyModule_AddObject(m, "Caller", (PyObject *)&CallerType) < 0) {
+        Py_DECREF(&CallerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
