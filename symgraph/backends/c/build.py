@@ -80,8 +80,11 @@ def blas_flags() -> tuple[list[str], list[str], str]:
 
 
 def base_flags() -> list[str]:
-    # -fno-math-errno lets gcc vectorize sqrt and friends; it does not change results
-    return ["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-fopenmp", "-w"]
+    # -fno-math-errno lets gcc vectorize sqrt and friends, and -fno-trapping-math lets it
+    # turn selects (x >= 0 ? a : b) into blends inside vector loops; neither changes results
+    # (symgraph never reads errno or the floating-point exception flags)
+    return ["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
+            "-fopenmp", "-w"]
 
 
 def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,

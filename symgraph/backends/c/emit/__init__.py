@@ -74,7 +74,7 @@ class EmitContext:
         """An OpenMP pragma that splits a loop of ``count`` iterations across threads when it
         is large enough to pay for them (``config.openmp_threshold``)."""
         threads = f" num_threads({self.openmp_threads})" if self.openmp_threads > 0 else ""
-        return f"#pragma omp parallel for simd schedule(static) if({count} > {self.openmp_threshold}){threads}"
+        return f"#pragma omp parallel for simd schedule(static) if(parallel: {count} > {self.openmp_threshold}){threads}"
 
     def helper(self, name: str, code: str) -> None:
         self.helpers.setdefault(name, code)

@@ -13,6 +13,7 @@ from typing import Any
 
 from symgraph import scalar as ps
 from symgraph.backends.c.ctypes import Unsupported, ctype, helper_suffix, suffix
+from symgraph.backends.c.emit.vecmath import PREFERRED, vector_call
 from symgraph.scalar import dtypes as _dt
 from symgraph.scalar.composite import Composite
 from symgraph.scalar.op import ScalarOp
@@ -189,4 +190,8 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
         return f"((uint8_t)(({inner}) != 0))"
     compute = out_dtype
     cast_args = [_cast(x, d, compute) for x, d in zip(args, in_dtypes)]
+    if cls in PREFERRED:
+        call = vector_call(cls, cast_args, compute)
+        if call is not None:
+            return call
     return rule(cast_args, compute)
