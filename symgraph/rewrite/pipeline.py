@@ -76,6 +76,7 @@ def _phases(optimizer: str) -> tuple[Phase, ...]:
         phases.append(Phase("specialize", tuple(specialize.rewrites())))
         # last: elementwise trees become single loops (Composite), for every backend
         phases.append(Phase("fuse", tuple(fusion.FUSE)))
+        phases.append(Phase("fuse_reduce", tuple(fusion.FUSE_REDUCE)))
     return tuple(phases)
 
 

@@ -656,3 +656,34 @@ def logsumexp(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> Te
     shift = tm.switch(tm.isinf(peak), 0, peak)
     result = tm.add(tm.log(sum(tm.exp(tm.sub(x, shift)), axis=axes, keepdims=True)), shift)
     return result if keepdims else _drop_reduced_axes(result, axes)
+
+
+@dataclass(frozen=True)
+class ElemwiseReduce(Op):
+    """``reduce(Elemwise(scalar_op)(*inputs))`` in one pass: the elementwise values are
+    combined as they are computed and never stored.
+
+    The fuse phase makes these from a Sum, Max or Min whose input is an elementwise node
+    (usually a fused Composite) that nothing else reads; users do not build them. Same
+    values, dtypes and shapes as the two nodes it replaces.
+    """
+
+    reduce: Reduce
+    scalar_op: ScalarOp
+
+    def make_node(self, *inputs: typing.Any) -> Apply:
+        from symgraph.tensor.elemwise import Elemwise
+
+        inner = Elemwise(self.scalar_op).make_node(*inputs)
+        outer = self.reduce.make_node(inner.outputs[0])
+        return Apply(self, list(inner.inputs), [outer.outputs[0].type.make_variable()])
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[typing.Any, ...]]) -> list[tuple[typing.Any, ...]]:
+        from symgraph.tensor.elemwise import Elemwise
+
+        inner = Elemwise(self.scalar_op).make_node(*node.inputs)
+        (shape,) = Elemwise(self.scalar_op).infer_shape(inner, input_shapes)
+        return [tuple(s for i, s in enumerate(shape) if i not in self.reduce.axis)]
+
+    def __str__(self) -> str:
+        return f"{self.reduce}∘Elemwise{{{self.scalar_op}}}"

@@ -200,7 +200,20 @@ def _labels_crossentropy(a, y):
     return -np.log(sps.softmax(a, axis=-1)[np.arange(len(y)), y])
 
 
+def _fused_sum_of_squares_rows(a, b):
+    from symgraph import scalar as ps
+    from symgraph.scalar.composite import Composite
+    from symgraph.tensor.reduce import ElemwiseReduce, Sum
+
+    diff_sq = Composite(("float64", "float64"), ((ps.sub, (0, 1)), (ps.sqr, (2,))),
+                        ("float64", "float64", "float64", "float64"))
+    return ElemwiseReduce(Sum((1,)), diff_sq)(a, b)
+
+
 REDUCE_CASES = [
+    # what the fuse phase makes of sum((a - b) ** 2, axis=1); no gradient (made after grad)
+    OpCase("elemwise_reduce_sum_rows", _fused_sum_of_squares_rows, lambda a, b: np.sum((a - b) ** 2, axis=1),
+           [(F, M), (F, M)], differentiable=False),
     _unary("sum", T.sum, np.sum),
     _unary("sum_axis0", lambda a: T.sum(a, axis=0), lambda a: np.sum(a, axis=0)),
     _unary("sum_negative_axis", lambda a: a.sum(axis=-1), lambda a: np.sum(a, axis=-1)),

@@ -76,3 +76,7 @@ pullback.register(tr.Min)(_extreme_pullback)
 
 mark_non_differentiable(tr.Argmax, tr.Argmin, reason="integer result (an index)")
 mark_non_differentiable(tr.All, tr.Any, reason="boolean result")
+mark_non_differentiable(
+    tr.ElemwiseReduce,
+    reason="made by the fuse phase, after gradients are taken (differentiate the graph as written)",
+)

@@ -97,3 +97,38 @@ def _fuse_roots(fgraph: FunctionGraph, node: Apply) -> Replacement:
 
 
 FUSE = [LocalRewrite("elemwise_fusion", _fuse_roots, (Elemwise,))]
+
+
+def _fuse_into_reduce(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    """Sum/Max/Min of a float elementwise node that nothing else reads -> ElemwiseReduce."""
+    from symgraph.tensor.reduce import ElemwiseReduce, Max, Min, Sum
+
+    op = node.op
+    (x,) = node.inputs
+    producer = x.owner
+    dtype = x.type.dtype  # type: ignore[attr-defined]
+    if (
+        producer is None
+        or not isinstance(producer.op, Elemwise)
+        or len(fgraph.clients.get(x, ())) != 1
+        or x in fgraph.outputs
+        or dtype not in ("float32", "float64")
+        or not op.axis  # type: ignore[attr-defined]
+    ):
+        return None
+    if isinstance(op, Sum):
+        if node.outputs[0].type.dtype != dtype or op.acc_dtype not in (None, dtype):  # type: ignore[attr-defined]
+            return None
+    elif not isinstance(op, (Max, Min)):
+        return None
+    return [ElemwiseReduce(op, producer.op.scalar_op)(*producer.inputs)]  # type: ignore[attr-defined]
+
+
+def _reduce_ops() -> tuple[type, ...]:
+    from symgraph.tensor.reduce import Max, Min, Sum
+
+    return (Sum, Max, Min)
+
+
+#: after FUSE: a reduction swallows the (already fused) elementwise loop feeding it
+FUSE_REDUCE = [LocalRewrite("elemwise_into_reduce", _fuse_into_reduce, _reduce_ops())]

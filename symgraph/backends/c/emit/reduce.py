@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
+import typing
+
 from symgraph.backends.c.ctypes import Unsupported, ctype, literal
-from symgraph.backends.c.emit import EmitContext, emit
+from symgraph.backends.c.emit import EmitContext, emit, is_constant_scalar
+from symgraph.backends.c.emit.scalar import scalar_expr
 from symgraph.graph.node import Apply
-from symgraph.tensor.reduce import All, Any, ArgReduce, Argmax, Argmin, Max, Min, Prod, Reduce, Sum
+from symgraph.tensor.reduce import (
+    All, Any, ArgReduce, Argmax, Argmin, ElemwiseReduce, Max, Min, Prod, Reduce, Sum,
+)
 
 
 def _begin(
@@ -229,3 +234,199 @@ def c_argmax(op: Argmax, node: Apply, ctx: EmitContext) -> None:
 @emit.register(Argmin)
 def c_argmin(op: Argmin, node: Apply, ctx: EmitContext) -> None:
     _arg(op, node, ctx, "argmin")
+
+
+# -- an elementwise loop fused into the reduction that consumes it ------------------------
+
+def _layout(ndim: int, axes: tuple[int, ...]) -> str | None:
+    """'trailing' when the reduced axes are the last ones (rows of a C-contiguous array),
+    'leading' when they are the first ones, None otherwise."""
+    k = len(axes)
+    if axes == tuple(range(ndim - k, ndim)):
+        return "trailing"
+    if axes == tuple(range(k)):
+        return "leading"
+    return None
+
+
+@emit.register(ElemwiseReduce)
+def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None:
+    """One pass: each element is computed and combined at once, never stored.
+
+    A fast path covers inputs that are C-contiguous (or broadcast along the reduced axes
+    only, like ``x - x.max(axis=1, keepdims=True)``) reduced over trailing axes (rows, with
+    an 8-lane vectorized accumulator per row, rows split across threads) or leading axes
+    (columns: whole rows are combined into the output row). Anything else computes the
+    elementwise values into a temporary buffer and reduces that with the ordinary kernels.
+    """
+    from symgraph.backends.c.emit.elemwise import emit_shape_check
+    from symgraph.tensor.elemwise import Elemwise
+
+    red = op.reduce
+    kind = "sum" if isinstance(red, Sum) else "max" if isinstance(red, Max) else "min" if isinstance(red, Min) else None
+    out = node.outputs[0]
+    dtype = out.type.dtype  # type: ignore[attr-defined]
+    if kind is None or dtype not in ("float32", "float64"):
+        raise Unsupported(f"fused {red}")
+    inner = Elemwise(op.scalar_op).make_node(*node.inputs)
+    full = inner.outputs[0].type  # type: ignore[attr-defined]
+    if full.dtype != dtype:
+        raise Unsupported("fused reduction changing dtype")
+    ndim = full.ndim
+    in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
+    flags: dict[str, typing.Any] = {}
+    scalar_expr(op.scalar_op, [f"a{i}" for i in range(len(node.inputs))], in_dtypes, dtype, flags)
+    if flags.get("pow_error"):
+        raise Unsupported("integer power inside a fused reduction")
+    c = ctype(dtype)
+    axes = red.axis
+    kept = [a for a in range(ndim) if a not in axes]
+    layout = _layout(ndim, axes)
+    o = ctx.name(out)
+
+    # how each input is read: a constant, one hoisted value, or an array
+    hoisted: dict[int, str] = {}
+    arrays: list[tuple[int, str, str]] = []  # (input index, C name, 'full' | 'kept')
+    fast = layout is not None
+    for i, var in enumerate(node.inputs):
+        cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
+        if is_constant_scalar(var):
+            hoisted[i] = literal(np.asarray(var.data).reshape(()).item(), var.type.dtype)  # type: ignore[attr-defined]
+            continue
+        name = ctx.name(var)
+        bcast = var.type.broadcastable  # type: ignore[attr-defined]
+        if all(bcast):
+            hoisted[i] = f"(*({cdt} *){name}.data)"
+            continue
+        if bcast == full.broadcastable:
+            arrays.append((i, name, "full"))
+        elif all(bcast[a] or full.broadcastable[a] for a in axes) and all(
+                bcast[a] == full.broadcastable[a] for a in kept):
+            arrays.append((i, name, "kept"))  # constant along the reduced axes
+        else:
+            arrays.append((i, name, "other"))
+            fast = False
+
+    ctx.line("{")
+    shp = ctx.tmp("eshape")
+    ctx.line(f"  int64_t {shp}[{max(ndim, 1)}];")
+    emit_shape_check(inner, ctx, shp)
+    ctx.alloc(out, [f"{shp}[{a}]" for a in kept])
+    count = ctx.tmp("count")
+    ctx.line(f"  const int64_t {count} = " + (" * ".join(f"{shp}[{a}]" for a in axes) or "1") + ";")
+    if kind != "sum":
+        name = "maximum" if kind == "max" else "minimum"
+        ctx.line(f"  if ({count} == 0) " + ctx.fail(f"zero-size array to reduction operation {name} which has no identity"))
+    po = ctx.tmp("po")
+    ctx.line(f"  {c} *restrict {po} = ({c} *){o}.data;")
+    ptrs = {}
+    for i, name, _ in arrays:
+        p = ctx.tmp("p")
+        cdt = ctype(node.inputs[i].type.dtype)  # type: ignore[attr-defined]
+        ctx.line(f"  const {cdt} *restrict {p} = (const {cdt} *){name}.data;")
+        ptrs[i] = p
+
+    def expr(index_full: str, index_kept: str) -> str:
+        args = []
+        for i in range(len(node.inputs)):
+            if i in hoisted:
+                args.append(hoisted[i])
+            else:
+                form = next(f for j, _, f in arrays if j == i)
+                args.append(f"{ptrs[i]}[{index_full if form == 'full' else index_kept}]")
+        return scalar_expr(op.scalar_op, args, in_dtypes, dtype, flags)
+
+    acc_t = "double" if kind == "sum" else c
+    init = "-INFINITY" if kind == "max" else "INFINITY" if kind == "min" else "0.0"
+    better = ">" if kind == "max" else "<"
+
+    def combine(acc: str, value: str) -> str:
+        if kind == "sum":
+            return f"{acc} += (double)({value});"
+        return f"{{ const {c} v_ = {value}; {acc} = (v_ {better} {acc} || v_ != v_) ? v_ : {acc}; }}"
+
+    if fast:
+        cond = " && ".join(f"sg_is_contiguous(&{name})" for _, name, _ in arrays) or "1"
+        ctx.line(f"  if ({cond}) {{")
+        kept_n = " * ".join(f"{shp}[{a}]" for a in kept) or "1"
+        ctx.line(f"    const int64_t outer = {kept_n if layout == 'trailing' else count};")
+        ctx.line(f"    const int64_t inner = {count if layout == 'trailing' else kept_n};")
+        threads = f" num_threads({ctx.openmp_threads})" if ctx.openmp_threads > 0 else ""
+        big = f"outer * inner > {ctx.openmp_threshold}"
+        if layout == "trailing":
+            e = expr("r * inner + k", "r")
+            ctx.line("    if (outer == 1) {")
+            ctx.line(f"      {acc_t} s = {init};")
+            if kind == "sum":
+                ctx.line(f"      #pragma omp parallel for simd reduction(+:s) schedule(static) if(parallel: {big}){threads}")
+                ctx.line("      for (int64_t k = 0; k < inner; ++k) { const int64_t r = 0; s += (double)(" + e + "); }")
+            else:
+                ctx.line("      for (int64_t k = 0; k < inner; ++k) { const int64_t r = 0; " + combine("s", e) + " }")
+            ctx.line(f"      {po}[0] = ({c})s;")
+            ctx.line("    } else {")
+            ctx.line(f"      #pragma omp parallel for schedule(static) if(parallel: {big}){threads}")
+            ctx.line("      for (int64_t r = 0; r < outer; ++r) {")
+            ctx.line(f"        {acc_t} s = {init};")
+            if kind == "sum":
+                ctx.line("        #pragma omp simd reduction(+:s)")
+            ctx.line("        for (int64_t k = 0; k < inner; ++k) " + combine("s", e))
+            ctx.line(f"        {po}[r] = ({c})s;")
+            ctx.line("      }")
+            ctx.line("    }")
+        else:
+            e = expr("r * inner + k", "k")
+            acc = ctx.tmp("acc")
+            if acc_t == c:
+                ctx.line(f"    {acc_t} *{acc} = {po};")
+            else:
+                ctx.line(f"    {acc_t} *{acc} = ({acc_t} *)malloc(inner ? inner * sizeof({acc_t}) : 1);")
+                ctx.line(f"    if (!{acc}) " + ctx.fail("out of memory"))
+            ctx.line(f"    for (int64_t k = 0; k < inner; ++k) {acc}[k] = {init};")
+            ctx.line("    for (int64_t r = 0; r < outer; ++r) {")
+            ctx.line("      #pragma omp simd")
+            ctx.line("      for (int64_t k = 0; k < inner; ++k) " + combine(f"{acc}[k]", e))
+            ctx.line("    }")
+            if acc_t != c:
+                ctx.line(f"    for (int64_t k = 0; k < inner; ++k) {po}[k] = ({c}){acc}[k];")
+                ctx.line(f"    free({acc});")
+        ctx.line("  } else {")
+    else:
+        ctx.line("  {")
+    # general path: materialize the elementwise values, then reduce them with the kernels
+    tmp = ctx.tmp("tmp")
+    ctx.line(f"    sg_array {tmp};")
+    ctx.line(f"    if (!sg_alloc(&{tmp}, {ndim}, {shp}, sizeof({c}))) " + ctx.fail("out of memory"))
+    ctx.line(f"    {{ {c} *restrict pt = ({c} *){tmp}.data; int64_t q = 0;")
+    general_args = []
+    for i, var in enumerate(node.inputs):
+        if i in hoisted:
+            general_args.append(hoisted[i])
+            continue
+        name = ctx.name(var)
+        terms = [f"i{a} * {name}.strides[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
+        general_args.append(f"{ptrs[i]}[{' + '.join(terms) if terms else '0'}]")
+    for a in range(ndim):
+        ctx.line(f"      for (int64_t i{a} = 0; i{a} < {shp}[{a}]; ++i{a})")
+    ctx.line(f"      pt[q++] = {scalar_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};")
+    ctx.line("    }")
+    flags_c = ", ".join("1" if a in axes else "0" for a in range(ndim)) or "0"
+    ctx.line(f"    {{ const uint8_t reduced[{max(ndim, 1)}] = {{{flags_c}}}; sg_reduce_loop plan;")
+    ctx.line(f"      sg_reduce_plan(&plan, &{tmp}, reduced, 1);")
+    ctx.line(f"      const int64_t n_out = sg_size(&{o});")
+    if kind == "sum":
+        kernel = f"sg_sum_{dtype}_{dtype}"
+        ctx.helper(kernel, f"SG_DEFINE_SUM({kernel}, {c}, {c}, double)")
+        ctx.line("      double *acc = (double *)malloc(n_out ? n_out * sizeof(double) : 1);")
+        ctx.line(f"      if (!acc) {{ free({tmp}.data); " + ctx.fail("out of memory") + " }")
+        ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) acc[k] = {count} ? -0.0 : 0.0;")
+        ctx.line(f"      {kernel}(&plan, (const {c} *){tmp}.data, acc);")
+        ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) {po}[k] = ({c})acc[k];")
+        ctx.line("      free(acc);")
+    else:
+        kernel = f"sg_{kind}_{dtype}"
+        ctx.helper(kernel, f"SG_DEFINE_EXTREME({kernel}, {c}, {better})")
+        ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) {po}[k] = {init};")
+        ctx.line(f"      {kernel}(&plan, (const {c} *){tmp}.data, {po});")
+    ctx.line(f"      free({tmp}.data); }}")
+    ctx.line("  }")
+    ctx.line("}")

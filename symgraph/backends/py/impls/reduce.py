@@ -9,7 +9,7 @@ import numpy as np
 
 from symgraph.backends.py.dispatch import perform
 from symgraph.graph.node import Apply
-from symgraph.tensor.reduce import All, Any, ArgReduce, Argmax, Argmin, Max, Min, Prod, Sum
+from symgraph.tensor.reduce import All, Any, ArgReduce, Argmax, Argmin, ElemwiseReduce, Max, Min, Prod, Sum
 
 
 def _fresh(result: object, x: np.ndarray, dtype: str) -> np.ndarray:
@@ -91,3 +91,13 @@ def py_argmax(op: Argmax, node: Apply, inputs: list[np.ndarray]) -> list[np.ndar
 @perform.register(Argmin)
 def py_argmin(op: Argmin, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return [_arg_reduce(np.argmin, "argmin", op, inputs[0])]
+
+
+@perform.register(ElemwiseReduce)
+def py_elemwise_reduce(op: ElemwiseReduce, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    from symgraph.tensor.elemwise import Elemwise
+
+    inner = Elemwise(op.scalar_op).make_node(*node.inputs)
+    (values,) = perform(inner.op, inner, inputs)
+    outer = op.reduce.make_node(inner.outputs[0])
+    return perform(outer.op, outer, [np.asarray(values, dtype=inner.outputs[0].type.dtype)])
