@@ -65,10 +65,11 @@ static inline int sg_alloc(sg_array *a, int64_t ndim, const int64_t *shape, size
     for (int64_t i = 0; i < ndim; ++i) {
         if (shape[i] < 0) return 0;
         a->shape[i] = shape[i];
-        n *= (size_t)shape[i];
+        if (__builtin_mul_overflow(n, (size_t)shape[i], &n)) { a->data = NULL; return 0; }
     }
     sg_contiguous_strides(a);
-    a->data = malloc(n ? n * itemsize : 1);
+    if (__builtin_mul_overflow(n, itemsize, &n)) { a->data = NULL; return 0; }
+    a->data = malloc(n ? n : 1);
     return a->data != NULL;
 }
 
@@ -87,10 +88,12 @@ static inline int sg_ws_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const
     for (int64_t i = 0; i < ndim; ++i) {
         if (shape[i] < 0) return 0;
         a->shape[i] = shape[i];
-        n *= (size_t)shape[i];
+        if (__builtin_mul_overflow(n, (size_t)shape[i], &n)) return 0;
     }
     sg_contiguous_strides(a);
-    size_t bytes = n ? n * itemsize : 1;
+    size_t bytes;
+    if (__builtin_mul_overflow(n, itemsize, &bytes)) return 0;
+    if (bytes == 0) bytes = 1;
     if (slot->cap < bytes) {
         free(slot->ptr);
         slot->ptr = malloc(bytes);

@@ -97,4 +97,4 @@ def is_constant_scalar(var: Variable) -> bool:
 
 def _load_emitters() -> None:
     # Each family module registers its emitters in `emit`; import them all here.
-    from symgraph.backends.c.emit import elemwise, linalg, nnet, reduce, shape, subtensor  # noqa: F401
+    from symgraph.backends.c.emit import elemwise, linalg, nlinalg, nnet, reduce, shape, subtensor  # noqa: F401

@@ -5,9 +5,12 @@ incremented), and ``Nonzero``.
 All four share one plan of the index, worked out from ``idx_list`` when the code is
 emitted: integers move the base offset, slices give an output axis a length and a stride
 (``slice.indices`` semantics at run time), ``None`` adds an axis of length 1, and integer
-arrays are broadcast together and gathered, their result placed as NumPy places it.
-Boolean masks are not emitted (those nodes run in Python). Runtime errors use the py
-backend's wording (``backends/py/impls/subtensor.py``) and NumPy's for index arrays.
+arrays are broadcast together and gathered, their result placed as NumPy places it. A
+boolean mask is what NumPy makes of it, the integer arrays of its true positions
+(``mask.nonzero()``): its index shape is ``(count,)``, and once every check has passed
+the element offsets of those positions are listed in a scratch buffer that the gather or
+update loop reads. Runtime errors use the py backend's wording
+(``backends/py/impls/subtensor.py``) and NumPy's for index arrays and masks.
 """
 
 from __future__ import annotations
@@ -50,6 +53,20 @@ class _OutAxis:
 
 
 @dataclass
+class _IndexArray:
+    """An advanced index: an integer array, or a boolean mask covering ``var.ndim`` axes."""
+
+    var: Variable
+    axis: int  # the (first) axis of x that it indexes
+    mask: bool = False
+
+    @property
+    def rank(self) -> int:
+        """Number of axes of its index shape; a mask's is ``(count of true entries,)``."""
+        return 1 if self.mask else self.var.type.ndim  # type: ignore[attr-defined, no-any-return]
+
+
+@dataclass
 class _Plan:
     """What an index does, known when the code is generated."""
 
@@ -57,8 +74,13 @@ class _Plan:
     #: in index order, the integers and slices: ("int", index var, x axis) or ("slice", its
     #: output axis, x axis)
     steps: list[tuple[str, Any, int]] = field(default_factory=list)
-    arrays: list[tuple[Variable, int]] = field(default_factory=list)  # (index array, x axis)
+    arrays: list[_IndexArray] = field(default_factory=list)  # in index order
     adv_ndim: int = 0
+
+    @property
+    def masks(self) -> list[tuple[int, _IndexArray]]:
+        """The masks among ``arrays``, with their positions there."""
+        return [(j, index) for j, index in enumerate(self.arrays) if index.mask]
 
     def adv_position(self, dim: int) -> int:
         """The output axis that holds axis ``dim`` of the broadcast index arrays."""
@@ -68,9 +90,8 @@ class _Plan:
 def _make_plan(idx_list: Sequence[IndexEntry], x_ndim: int, values: Sequence[Variable]) -> _Plan:
     """Mirror of ``symgraph.tensor.subtensor._indexed_shape``: NumPy's placement rules."""
     grouped = list(group_index_inputs(idx_list, values))
-    if any(entry == MASK for entry, _ in grouped):
-        raise Unsupported("boolean mask indices have no C emitter; the node runs in Python")
-    consumed = sum(1 for e, _ in grouped if e in (INT, ARRAY) or isinstance(e, SliceSpec))
+    consumed = sum(value.type.ndim if entry == MASK else 1 for entry, value in grouped
+                   if entry in (INT, ARRAY, MASK) or isinstance(entry, SliceSpec))
     plan = _Plan(axes=[])
     adv_positions: list[int] = []
     insert_at = 0
@@ -87,20 +108,20 @@ def _make_plan(idx_list: Sequence[IndexEntry], x_ndim: int, values: Sequence[Var
             plan.steps.append(("slice", out_axis, axis))
             plan.axes.append(out_axis)
             axis += 1
-        elif entry in (INT, ARRAY):
+        elif entry in (INT, ARRAY, MASK):
             if not adv_positions:
                 insert_at = len(plan.axes)
             adv_positions.append(position)
             if entry == INT:
                 plan.steps.append(("int", value, axis))
             else:
-                plan.arrays.append((value, axis))
-            axis += 1
+                plan.arrays.append(_IndexArray(value, axis, mask=entry == MASK))
+            axis += value.type.ndim if entry == MASK else 1
         else:
             raise Unsupported(f"index entry {entry!r}")
     plan.axes.extend(_OutAxis("slice", a) for a in range(axis, x_ndim))
     if plan.arrays:
-        plan.adv_ndim = max(v.type.ndim for v, _ in plan.arrays)  # type: ignore[attr-defined]
+        plan.adv_ndim = max(index.rank for index in plan.arrays)
         if adv_positions != list(range(adv_positions[0], adv_positions[-1] + 1)):
             insert_at = 0  # advanced indices apart from each other: their result goes first
         adv_axes = [_OutAxis("adv", adv_dim=d) for d in range(plan.adv_ndim)]
@@ -157,31 +178,96 @@ def _emit_basic(ctx: EmitContext, plan: _Plan, shapes: str, strides: str) -> Non
         ctx.line(f"    if (count > 0) off += first * {strides}.strides[{axis}]; }}")
 
 
+def _mask_loops(ctx: EmitContext, index: _IndexArray) -> tuple[list[tuple[str, str]], str]:
+    """Loops over a mask's axes (indices ``m0, m1, ...``) and the C expression of its entry."""
+    name = ctx.name(index.var)
+    rank = index.var.type.ndim  # type: ignore[attr-defined]
+    loops = axis_loops([f"{name}.shape[{e}]" for e in range(rank)], "m")
+    where = offset_expr([f"m{e} * {name}.strides[{e}]" for e in range(rank)])
+    entry = f"{ctx.data(index.var)}[{where}]"
+    return loops, entry
+
+
+def _emit_masks(ctx: EmitContext, plan: _Plan, shapes: str) -> None:
+    """Check each mask's shape against the axes it covers (NumPy's message) and count its true
+    entries (``mcount<j>``); ``mshape<j>`` describes its index shape ``(count,)``."""
+    for j, index in plan.masks:
+        name = ctx.name(index.var)
+        if index.var.type.dtype != "bool":  # type: ignore[attr-defined]
+            raise Unsupported(f"mask {index.var} is not boolean")
+        for e in range(index.var.type.ndim):  # type: ignore[attr-defined]
+            axis = index.axis + e
+            fail_if(ctx, f"{name}.shape[{e}] != {shapes}.shape[{axis}]",
+                    f"boolean index did not match indexed array along axis {axis}; size of axis "
+                    "is %lld but size of corresponding boolean axis is %lld",
+                    f"(long long){shapes}.shape[{axis}]", f"(long long){name}.shape[{e}]")
+        loops, entry = _mask_loops(ctx, index)
+        ctx.line(f"  int64_t mcount{j} = 0;")
+        emit_loops(ctx, loops, [f"mcount{j} += {entry} != 0;"])
+        ctx.line(f"  sg_array mshape{j} = {{0}}; mshape{j}.ndim = 1; "
+                 f"mshape{j}.shape[0] = mcount{j};")
+
+
+def _emit_mask_offsets(ctx: EmitContext, plan: _Plan, strides: str) -> None:
+    """List, per mask, the element offsets (with ``strides``'s strides) of its true entries in
+    C order: ``mofs<j>[]``, freed by ``_free_mask_offsets``. Emit this after every check that
+    can fail, so that no failure leaves these buffers behind."""
+    masks = plan.masks
+    if not masks:
+        return
+    for j, _ in masks:
+        # (one spare entry: the branch-free fill below writes one past the last true entry)
+        ctx.line(f"  int64_t *mofs{j} = malloc(sizeof(int64_t) * (size_t)(mcount{j} + 1));")
+    missing = " || ".join(f"!mofs{j}" for j, _ in masks)
+    ctx.line(f"  if ({missing}) {{ {_free_mask_offsets(plan)} {ctx.fail('out of memory')} }}")
+    for j, index in masks:
+        loops, entry = _mask_loops(ctx, index)
+        rank = index.var.type.ndim  # type: ignore[attr-defined]
+        where = offset_expr([f"m{e} * {strides}.strides[{index.axis + e}]" for e in range(rank)])
+        # branch-free: every entry writes its offset, and only a true one keeps it
+        ctx.line("  { int64_t q = 0;")
+        emit_loops(ctx, loops, [f"mofs{j}[q] = {where}; q += {entry} != 0;"], indent="    ")
+        ctx.line("  }")
+
+
+def _free_mask_offsets(plan: _Plan) -> str:
+    return " ".join(f"free(mofs{j});" for j, _ in plan.masks)
+
+
 def _emit_index_arrays(ctx: EmitContext, plan: _Plan, shapes: str) -> None:
     """Broadcast the index arrays (``bshape[]``), check their values against ``shapes``'s
-    lengths, and set ``ilen[]`` on their output axes; ``ast<j>[]`` are their broadcast strides."""
+    lengths, and set ``ilen[]`` on their output axes; ``ast<j>[]`` are their broadcast strides.
+
+    Masks are checked and counted first (``_emit_masks``): NumPy checks them when it reads the
+    index, before it broadcasts the index arrays and checks their values.
+    """
+    _emit_masks(ctx, plan, shapes)
     nb = plan.adv_ndim
-    names = [ctx.name(v) for v, _ in plan.arrays]
     ones = ", ".join(["1"] * max(nb, 1))
     ctx.line(f"  int64_t bshape[{max(nb, 1)}] = {{{ones}}}; int mismatch = 0;")
-    for name, (var, _) in zip(names, plan.arrays):
-        rank = var.type.ndim  # type: ignore[attr-defined]
-        for e in range(rank):
-            d = e + nb - rank
-            length = f"{name}.shape[{e}]"
+    shapes_of = []  # per index array, the sg_array holding its index shape
+    for j, index in enumerate(plan.arrays):
+        holder = f"mshape{j}" if index.mask else ctx.name(index.var)
+        shapes_of.append(holder)
+        for e in range(index.rank):
+            d = e + nb - index.rank
+            length = f"{holder}.shape[{e}]"
             ctx.line(f"  if ({length} != 1) {{ if (bshape[{d}] == 1) bshape[{d}] = {length}; "
                      f"else if (bshape[{d}] != {length}) mismatch = 1; }}")
     every = ctx.tmp("every")
-    pointers = ", ".join("&" + n for n in names)
-    ctx.line(f"  const sg_array *{every}[{len(names)}] = {{{pointers}}};")
+    pointers = ", ".join("&" + n for n in shapes_of)
+    ctx.line(f"  const sg_array *{every}[{len(shapes_of)}] = {{{pointers}}};")
     fail_if(ctx, "mismatch",
             "shape mismatch: indexing arrays could not be broadcast together with shapes %s ",
-            f'sg_shapes_str({every}, {len(names)}, " ", s1, {BUF})', buffers=1)
-    # NumPy checks the index values only when the broadcast index is not empty
+            f'sg_shapes_str({every}, {len(shapes_of)}, " ", s1, {BUF})', buffers=1)
+    # NumPy checks the index values only when the broadcast index is not empty (a mask's
+    # true positions are in bounds by construction)
     size = " * ".join(f"bshape[{d}]" for d in range(nb)) or "1"
     ctx.line(f"  if ({size} > 0) {{")
-    for name, (var, axis) in zip(names, plan.arrays):
-        rank = var.type.ndim  # type: ignore[attr-defined]
+    for index in plan.arrays:
+        if index.mask:
+            continue
+        name, var, axis, rank = ctx.name(index.var), index.var, index.axis, index.rank
         read = _array_read(ctx, var, [f"e{e} * {name}.strides[{e}]" for e in range(rank)])
         failure = ctx.fail(f"index %lld is out of bounds for axis {axis} with size %lld",
                            "(long long)v", "(long long)n")
@@ -191,11 +277,13 @@ def _emit_index_arrays(ctx: EmitContext, plan: _Plan, shapes: str) -> None:
                    indent="      ")
         ctx.line("    }")
     ctx.line("  }")
-    for j, (name, (var, _)) in enumerate(zip(names, plan.arrays)):
-        rank = var.type.ndim  # type: ignore[attr-defined]
+    for j, (holder, index) in enumerate(zip(shapes_of, plan.arrays)):
+        rank = index.rank
         ctx.line(f"  int64_t ast{j}[{max(rank, 1)}] = {{0}};")
         for e in range(rank):
-            ctx.line(f"  ast{j}[{e}] = {name}.shape[{e}] == 1 ? 0 : {name}.strides[{e}];")
+            # a mask's offsets are listed contiguously (stride 1)
+            stride = "1" if index.mask else f"{holder}.strides[{e}]"
+            ctx.line(f"  ast{j}[{e}] = {holder}.shape[{e}] == 1 ? 0 : {stride};")
     for d in range(nb):
         ctx.line(f"  ilen[{plan.adv_position(d)}] = bshape[{d}]; ist[{plan.adv_position(d)}] = 0;")
 
@@ -214,12 +302,15 @@ def _source_offset(ctx: EmitContext, plan: _Plan, strides: str) -> str:
     """The element offset, at output position (i0, i1, ...), of the indexed element."""
     terms = ["off"] + [f"i{k} * ist[{k}]" for k, ax in enumerate(plan.axes) if ax.kind != "adv"]
     nb = plan.adv_ndim
-    for j, (var, axis) in enumerate(plan.arrays):
-        rank = var.type.ndim  # type: ignore[attr-defined]
+    for j, index in enumerate(plan.arrays):
+        rank = index.rank
         where = [f"i{plan.adv_position(e + nb - rank)} * ast{j}[{e}]" for e in range(rank)]
-        value = _array_read(ctx, var, where)
-        wrapped = f"sg_wrap_index({value}, {strides}.shape[{axis}])"
-        terms.append(f"{wrapped} * {strides}.strides[{axis}]")
+        if index.mask:
+            terms.append(f"mofs{j}[{offset_expr(where)}]")
+            continue
+        value = _array_read(ctx, index.var, where)
+        wrapped = f"sg_wrap_index({value}, {strides}.shape[{index.axis}])"
+        terms.append(f"{wrapped} * {strides}.strides[{index.axis}]")
     return offset_expr(terms)
 
 
@@ -266,11 +357,14 @@ def c_advanced_subtensor(op: AdvancedSubtensor, node: Apply, ctx: EmitContext) -
     if plan.arrays:
         _emit_index_arrays(ctx, plan, xn)
     ctx.alloc(out, [f"ilen[{k}]" for k in range(ndim)])
+    _emit_mask_offsets(ctx, plan, xn)
     ctx.line(f"  {cdt} *po = ({cdt} *){on}.data;")
     ctx.line(f"  const {cdt} *px = (const {cdt} *){xn}.data;")
     ctx.line("  int64_t k = 0;")
     src = _source_offset(ctx, plan, xn)
     emit_loops(ctx, axis_loops([f"ilen[{k}]" for k in range(ndim)]), [f"po[k++] = px[{src}];"])
+    if plan.masks:
+        ctx.line("  " + _free_mask_offsets(plan))
     ctx.line("}")
 
 
@@ -300,7 +394,12 @@ def _emit_update(node: Apply, ctx: EmitContext, plan: _Plan, set_instead_of_inc:
     _emit_basic(ctx, plan, xn, on)
     if plan.arrays:
         _emit_index_arrays(ctx, plan, xn)
-    _emit_value_check(ctx, plan, y, set_instead_of_inc)
+    # NumPy assigns through a lone mask covering all of x's axes with words of its own
+    idx_list = tuple(node.op.idx_list)  # type: ignore[attr-defined]
+    lone_mask = (idx_list == (MASK,)
+                 and node.inputs[2].type.ndim == x.type.ndim)  # type: ignore[attr-defined]
+    _emit_value_check(ctx, plan, y, set_instead_of_inc, lone_mask)
+    _emit_mask_offsets(ctx, plan, on)
     pad = ndim - y_ndim
     ctx.line(f"  {cdt} *po = ({cdt} *){on}.data;")
     ctx.line(f"  const {y_t} *py = (const {y_t} *){yn}.data;")
@@ -320,6 +419,8 @@ def _emit_update(node: Apply, ctx: EmitContext, plan: _Plan, set_instead_of_inc:
     else:
         body = f"po[{dst}] += {value};"
     emit_loops(ctx, axis_loops([f"ilen[{k}]" for k in range(ndim)]), [body])
+    if plan.masks:
+        ctx.line("  " + _free_mask_offsets(plan))
     ctx.line("}")
 
 
@@ -338,11 +439,13 @@ def c_advanced_inc_subtensor(op: AdvancedIncSubtensor, node: Apply, ctx: EmitCon
 
 
 def _emit_value_check(ctx: EmitContext, plan: _Plan, y: Variable,
-                      set_instead_of_inc: bool) -> None:
+                      set_instead_of_inc: bool, lone_mask: bool = False) -> None:
     """Check that y fits the indexed region (lengths ``ilen[]``), failing as the py backend does.
 
     y stretches only on axes of static length 1 (as in Elemwise). When y has a length of 1
-    elsewhere the py backend reports that; any other mismatch is NumPy's own error.
+    elsewhere the py backend reports that; any other mismatch is NumPy's own error
+    (``lone_mask``: the index is one mask covering every axis of x, which NumPy assigns
+    through with a message of its own).
     """
     ndim = len(plan.axes)
     y_ndim = y.type.ndim  # type: ignore[attr-defined]
@@ -360,6 +463,11 @@ def _emit_value_check(ctx: EmitContext, plan: _Plan, y: Variable,
         else:
             numpy_fmt = "operands could not be broadcast together with shapes %s %s %s "
             numpy_args = [region, y_shape, region]
+    elif set_instead_of_inc and lone_mask:
+        # (the region is 1-d, so y is a vector here)
+        numpy_fmt = ("NumPy boolean array indexing assignment cannot assign %lld input values to "
+                     "the %lld output values where the mask is true")
+        numpy_args = [f"(long long){yn}.shape[0]", "(long long)ilen[0]"]
     elif set_instead_of_inc:
         numpy_fmt = ("shape mismatch: value array of shape %s could not be broadcast to indexing "
                      "result of shape %s")
