@@ -79,6 +79,10 @@ def blas_flags() -> tuple[list[str], list[str], str]:
     return ([f"-I{sob.get_include_dir()}"], [lib, f"-Wl,-rpath,{lib_dir}"], f"{lib}:{sob.__version__}")
 
 
+#: generated sources longer than this (characters) are compiled with -O1 instead of -O3
+LARGE_SOURCE = 150_000
+
+
 def base_flags() -> list[str]:
     # -fno-math-errno lets gcc vectorize sqrt and friends, and -fno-trapping-math lets it
     # turn selects (x >= 0 ? a : b) into blends inside vector loops; neither changes results
@@ -95,7 +99,12 @@ def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
         raise CompileError("no C compiler found (install gcc)")
     src = entry_dir / "source.c"
     src.write_text(source)
-    cmd = [cc, *base_flags(), *(extra_flags or []), f"-I{csrc_dir()}"]
+    flags = base_flags()
+    if len(source) > LARGE_SOURCE:
+        # gcc's -O3 time grows faster than linearly on huge functions; -O1 keeps compile
+        # time proportional to the graph (issue 6, W6) and still vectorizes little
+        flags = ["-O1" if f == "-O3" else f for f in flags]
+    cmd = [cc, *flags, *(extra_flags or []), f"-I{csrc_dir()}"]
     link: list[str] = []
     if use_blas:
         inc, link, _ = blas_flags()

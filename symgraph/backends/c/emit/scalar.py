@@ -148,11 +148,28 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
     for d in (*in_dtypes, out_dtype):
         ctype(d)  # raises Unsupported for float16 / complex
     if isinstance(sop, Composite):
+        # A GNU statement expression with one local per step that is read more than once,
+        # so a shared subexpression is computed once and the C stays linear in the
+        # program's size (inlining every use would repeat it, exponentially in the worst case).
+        uses = [0] * len(sop.dtypes)
+        for _, step_args in sop.steps:
+            for a in step_args:
+                uses[a] += 1
         values = list(args)
-        for (step_op, step_args), dtype in zip(sop.steps, sop.dtypes[sop.n_inputs:]):
-            values.append(scalar_expr(step_op, [values[a] for a in step_args],
-                                      [sop.dtypes[a] for a in step_args], dtype, flags))
-        return values[-1]
+        decls = []
+        for k, ((step_op, step_args), dtype) in enumerate(zip(sop.steps, sop.dtypes[sop.n_inputs:])):
+            value = scalar_expr(step_op, [values[a] for a in step_args],
+                                [sop.dtypes[a] for a in step_args], dtype, flags)
+            slot = sop.n_inputs + k
+            if uses[slot] > 1 and k < len(sop.steps) - 1:
+                flags["_locals"] = flags.get("_locals", 0) + 1
+                name = f"c{flags['_locals']}"
+                decls.append(f"const {ctype(dtype)} {name} = {value};")
+                value = name
+            values.append(value)
+        if not decls:
+            return values[-1]
+        return "({ " + " ".join(decls) + f" {values[-1]}; }})"
     cls = type(sop)
     if isinstance(sop, ps.Cast):
         return _cast(args[0], in_dtypes[0], out_dtype)
