@@ -163,7 +163,7 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
             slot = sop.n_inputs + k
             if uses[slot] > 1 and k < len(sop.steps) - 1:
                 flags["_locals"] = flags.get("_locals", 0) + 1
-                name = f"c{flags['_locals']}"
+                name = f"sgc_{flags['_locals']}"
                 decls.append(f"const {ctype(dtype)} {name} = {value};")
                 value = name
             values.append(value)
