@@ -66,7 +66,7 @@ class ArtifactCache:
     def _valid(self, entry: Path) -> bool:
         artifact, checksum = entry / _ARTIFACT, entry / _CHECKSUM
         try:
-            return artifact.is_file() and checksum.read_text().strip() == _sha256_file(artifact)
+            return artifact.is_file() and checksum.read_bytes().decode(errors="replace").strip() == _sha256_file(artifact)
         except OSError:
             return False
 

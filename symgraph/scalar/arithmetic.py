@@ -29,6 +29,13 @@ class Sub(ScalarOp):
     nin = 2
     symbol = "-"
 
+    def output_dtype(self, *dtypes: str) -> str:
+        # NumPy has no bool - bool (it raises when called); refuse it when the graph is built
+        if all(d == "bool" for d in dtypes):
+            raise TypeError("cannot subtract bool tensors; use x ^ y (xor), or cast them to an "
+                            "integer dtype first")
+        return super().output_dtype(*dtypes)
+
 
 class TrueDiv(BinaryFloatOp):
     symbol = "/"
@@ -71,6 +78,12 @@ class Abs(ScalarOp):
 
 class Sign(ScalarOp):
     accepts = "real"
+
+    def output_dtype(self, *dtypes: str) -> str:
+        # NumPy has no sign of bool (it raises when called); refuse it when the graph is built
+        if dtypes[0] == "bool":
+            raise TypeError("sign is not defined for a bool tensor; cast it to an integer dtype first")
+        return dtypes[0]
 
 
 class Sqr(ScalarOp):

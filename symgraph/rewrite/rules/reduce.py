@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from symgraph import scalar as ps
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Apply
@@ -111,13 +113,19 @@ def _sum_of_scaled(fgraph: FunctionGraph, node: Apply) -> Replacement:
         return None
     kept_axes = [a for a in range(mul_in.type.ndim) if a not in axis]  # type: ignore[attr-defined]
     reduced = [dimshuffle(v, kept_axes) for v in outside]
+
+    def in_product_dtype(v: Any) -> Any:
+        # sum what the product summed: an integer X in float a * X must be summed as float
+        # (an integer sum wraps around where the float sum does not)
+        return v if v.type.dtype == mul_in.type.dtype else tm.cast(v, mul_in.type.dtype)
+
     if isinstance(sop, ps.Mul):
         inside = [v for v in inner.inputs if not any(v is o for o in outside)]
         if not inside:
             return None  # every factor is broadcast: the sum is a count times them
-        summed = type(node.op)(axis)(inside[0] if len(inside) == 1 else tm.mul(*inside))
+        summed = type(node.op)(axis)(in_product_dtype(inside[0] if len(inside) == 1 else tm.mul(*inside)))
         return [tm.mul(*reduced, summed)]
-    summed = type(node.op)(axis)(inner.inputs[0])
+    summed = type(node.op)(axis)(in_product_dtype(inner.inputs[0]))
     return [tm.true_div(summed, reduced[0])]
 
 

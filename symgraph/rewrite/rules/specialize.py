@@ -109,7 +109,10 @@ def _exp_product(fgraph: FunctionGraph, node: Apply) -> Replacement:
             rest.append(v)
     if len(exps) < 2:
         return None
-    combined = tm.exp(tm.add(*exps))
+    # add the exponents in the output's float dtype: bool + bool is `or`, and integer
+    # exponents could wrap around
+    combined = tm.exp(tm.add(*[e if e.type.dtype == out.type.dtype else tm.cast(e, out.type.dtype)  # type: ignore[attr-defined]
+                               for e in exps]))
     if not rest:
         return [combined]
     new = tm.mul(combined, *rest)

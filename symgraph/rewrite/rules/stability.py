@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from symgraph import scalar as ps
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.node import Apply, Variable
@@ -41,7 +43,8 @@ ERFC_SERIES_TERMS = 10
 
 
 def _real(m: Match) -> bool:
-    return all(is_real(v) for v in m.bindings.values())
+    # not bool either: several right-hand sides negate x, and -x is not defined for bool
+    return all(is_real(v) and v.type.dtype != "bool" for v in m.bindings.values())  # type: ignore[attr-defined]
 
 
 def _is_erf_like(var: Variable) -> bool:
@@ -53,8 +56,9 @@ def _is_erf_like(var: Variable) -> bool:
 
 
 def _log1p_candidate(m: Match) -> bool:
-    # 1 +- erf(x) has a better rewrite (erfc); let that one apply
-    return not _is_erf_like(m["x"])
+    # 1 +- erf(x) has a better rewrite (erfc); let that one apply. log1p(-x) needs a
+    # negatable x (not bool)
+    return not _is_erf_like(m["x"]) and m["x"].type.dtype != "bool"  # type: ignore[attr-defined]
 
 
 # -- log1mexp ------------------------------------------------------------------------------------
@@ -83,7 +87,13 @@ def _clamped(var: Variable, bound: float, above: bool) -> bool:
         return False
     for operand in node.inputs:
         c = scalar_constant(operand)
-        if c is not None and (c <= bound if above else c >= bound):
+        if c is None:
+            continue
+        # compare with the bound as the constant's dtype rounds it: -log 2 in float32 is
+        # below -log 2 in float64, and missing the clamp re-applies the rewrite endlessly
+        dtype = operand.type.dtype  # type: ignore[attr-defined]
+        rounded = float(np.asarray(bound, dtype=dtype)) if dtype.startswith("float") else bound
+        if c <= rounded if above else c >= rounded:
             return True
     return False
 

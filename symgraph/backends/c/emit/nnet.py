@@ -22,6 +22,9 @@ def _emit_along_axis(op: Softmax | LogSoftmax, node: Apply, ctx: EmitContext, lo
     others = [a for a in range(ndim) if a != axis]
     for a in others:
         ctx.line(f"for (int64_t i{a} = 0; i{a} < {xn}.shape[{a}]; ++i{a})")
+    if not others:
+        # a vector is one line: still a loop, so that the `continue` below is valid C
+        ctx.line("for (int once = 0; once < 1; ++once)")
     ctx.line("{")
     in_base = " + ".join(f"i{a} * {xn}.strides[{a}]" for a in others) or "0"
     out_base = " + ".join(f"i{a} * {on}.strides[{a}]" for a in others) or "0"

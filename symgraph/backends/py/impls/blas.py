@@ -26,7 +26,7 @@ def py_gemm(op: Gemm, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]
         expected = (x.shape[0], y.shape[1])
         raise ValueError(f"Gemm: z has shape {z.shape}, dot(x, y) has shape {expected}")
     with np.errstate(all="ignore"):
-        return [beta * z + alpha * np.dot(x, y)]
+        return [beta * z + alpha * np.matmul(x, y)]  # matmul: nan * 0 stays NaN (see py_dot)
 
 
 @perform.register(Gemv)
@@ -36,7 +36,7 @@ def py_gemv(op: Gemv, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]
     if z.shape != (a.shape[0],):
         raise ValueError(f"Gemv: z has shape {z.shape}, dot(a, x) has shape {(a.shape[0],)}")
     with np.errstate(all="ignore"):
-        return [beta * z + alpha * np.dot(a, x)]
+        return [beta * z + alpha * np.matmul(a, x)]  # matmul: nan * 0 stays NaN (see py_dot)
 
 
 @perform.register(Ger)

@@ -31,6 +31,10 @@ def _check_square(what: str, x: np.ndarray) -> None:
 def py_dot(op: Dot, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     a, b = inputs
     _check_aligned("dot", a, b, a.shape[-1], b.shape[0])
+    if 1 <= a.ndim <= 2 and 1 <= b.ndim <= 2:
+        # np.dot goes to BLAS gemv, which skips zero entries of the vector, so nan * 0 gave
+        # 0 (e.g. an outer product); np.matmul keeps IEEE NaN propagation, like the C backend
+        return [_out(node, np.matmul(a, b))]
     return [_out(node, np.dot(a, b))]
 
 

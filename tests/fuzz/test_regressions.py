@@ -1,0 +1,131 @@
+"""Bugs the fuzzer found, each as the smallest graph that showed it, with the right answer.
+
+A test marked xfail(strict=True) documents a bug that is still open (the reason says where);
+it starts failing loudly (XPASS) once the bug is fixed, so the mark can be removed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special as sps
+
+import symgraph as sg
+import symgraph.tensor as T
+
+pytestmark = pytest.mark.needs_gcc
+
+
+def test_c_softmax_of_a_vector_compiles_and_matches_scipy() -> None:
+    # The C softmax emitter put `continue` outside any loop when the input had one axis.
+    x = T.dvector("x")
+    values = np.array([0.5, -1.0, 3.0])
+    for fn, expected in ((T.nnet.softmax, sps.softmax(values)), (T.nnet.log_softmax, sps.log_softmax(values))):
+        f = sg.compile_function([x], fn(x, axis=0), mode="c")
+        np.testing.assert_allclose(f(values), expected, rtol=1e-12)
+        assert not f.maker.runner.python_nodes
+
+
+def test_exp_product_rewrite_adds_bool_exponents_as_numbers() -> None:
+    # exp(a) * exp(b) -> exp(a + b) added bool exponents with `or` (True + True = True),
+    # giving e instead of e**2 (rewrite/rules/specialize.py, exp_product_to_exp_sum).
+    a, b = T.tensor("bool", shape=(None,), name="a"), T.tensor("bool", shape=(None,), name="b")
+    av, bv = np.array([True, True, False]), np.array([True, False, False])
+    f = sg.compile_function([a, b], T.exp(a) * T.exp(b), mode="c")
+    expected = np.exp(av.astype("float32")) * np.exp(bv.astype("float32"))
+    got = f(av, bv)
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("build", [
+    lambda b: 1 - T.sigmoid(b),
+    lambda b: T.log(T.sigmoid(b)),
+    lambda b: 1 + T.erf(b),
+    lambda b: T.log(1 - b),
+], ids=["one_minus_sigmoid", "log_sigmoid", "one_plus_erf", "log_one_minus"])
+def test_stability_rewrites_that_negate_their_argument_leave_bool_inputs_alone(build) -> None:
+    # The stability rules' guard accepted bool, and their right-hand sides negate x
+    # (sigmoid(-x), softplus(-x), erfc(-x), log1p(-x)): compiling raised
+    # "TypeError: cannot negate a bool tensor" (rewrite/rules/stability.py, _real).
+    b = T.tensor("bool", shape=(None,), name="b")
+    values = np.array([True, False])
+    out = build(b)
+    got = sg.compile_function([b], out, mode="c")(values)
+    expected = sg.compile_function([b], out, mode="py", optimizer="none")(values)
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_subtracting_bool_tensors_is_refused_when_the_graph_is_built() -> None:
+    # NumPy has no bool - bool: mode 'py' raised a raw numpy TypeError when called, while
+    # mode 'c' returned numbers (scalar/arithmetic.py, Sub accepted bool operands).
+    a, b = T.tensor("bool", shape=(None,), name="a"), T.tensor("bool", shape=(None,), name="b")
+    with pytest.raises(TypeError, match="cannot subtract bool tensors"):
+        a - b
+    assert (a - 1).dtype == "int64"  # bool minus a number is still fine, as in NumPy
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "log(sum(exp(x))) is rewritten to a max-shifted logsumexp (rewrite/rules/stability.py, "
+    "_log_sum_exp; tensor/reduce.py, logsumexp) whose Max has no identity: over an empty axis "
+    "the rewritten graph raises where the graph as written gives -inf"))
+def test_log_sum_exp_over_an_empty_axis_is_minus_infinity() -> None:
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], T.log(T.sum(T.exp(x), axis=1)), mode="c")
+    np.testing.assert_array_equal(f(np.zeros((2, 0))), [-np.inf, -np.inf])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "T.logsumexp (tensor/reduce.py) shifts by max(x), which raises on an empty axis; "
+    "scipy.special.logsumexp (and log(sum(exp(x)))) give -inf"))
+def test_logsumexp_over_an_empty_axis_is_minus_infinity() -> None:
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], T.logsumexp(x, axis=1), mode="c")
+    np.testing.assert_array_equal(f(np.zeros((2, 0))), sps.logsumexp(np.zeros((2, 0)), axis=1))
+
+
+def test_sum_of_int_times_float_factor_is_summed_in_float() -> None:
+    # sum(x * 2.0) -> 2.0 * sum(x) summed the int64 x in int64, which wraps around
+    # (rewrite/rules/reduce.py, sum_of_scaled_pulls_out_factor); 4 * 2**62 summed as
+    # float64 is 2**64, not 0.
+    x = T.lvector("x")
+    f = sg.compile_function([x], T.sum(x * 2.0) / 2.0, mode="c")
+    got = f(np.full(4, 2**62, dtype=np.int64))
+    assert got.dtype == np.float64
+    assert got == 2.0**64
+
+
+def test_float32_log_one_minus_exp_is_rewritten_once() -> None:
+    # The log1mexp rules re-applied to their own clamped branches for float32: the clamp
+    # constant -log(2) rounded to float32 lies below -log(2) in float64, so the guard
+    # (rewrite/rules/stability.py, _clamped) missed it and the rule fired 725 times until
+    # the budget stopped it (856 nodes, a 1.3 MB C file, minutes of gcc).
+    x = T.fvector("x")
+    f = sg.compile_function([x], T.log(1 - T.exp(x)), mode="c")
+    assert f.rewrites_applied["log_of_neg_expm1_to_log1mexp"] == 1
+    assert set(f.maker.rewrite_log.stop_reasons.values()) == {"fixpoint"}
+    values = np.array([-3.0, -0.5, -1e-3], dtype="float32")
+    np.testing.assert_allclose(f(values), np.log(-np.expm1(values)), rtol=1e-5)
+
+
+def test_sign_of_a_bool_tensor_is_refused_when_the_graph_is_built() -> None:
+    # NumPy has no sign of bool: mode 'py' raised a raw numpy error when called, while mode
+    # 'c' returned the input (scalar/arithmetic.py, Sign accepted bool).
+    b = T.tensor("bool", shape=(None,), name="b")
+    with pytest.raises(TypeError, match="sign is not defined for a bool tensor"):
+        T.sign(b)
+
+
+@pytest.mark.parametrize("mode", ["py", "c"])
+def test_outer_product_keeps_nan_times_zero_as_nan(mode: str) -> None:
+    # The py backend computed Dot with np.dot, whose BLAS gemv skips zero entries of the
+    # vector: outer([nan], [0]) gave 0 in mode 'py' and NaN in mode 'c' (and in np.outer)
+    # (backends/py/impls/linalg.py, py_dot; blas.py, py_gemv/py_gemm).
+    x, y = T.dvector("x"), T.dvector("y")
+    a = T.dmatrix("a")
+    xv, yv = np.array([1.0, np.nan, 2.0]), np.array([0.0])
+    f = sg.compile_function([x, y, a], [T.outer(x, y), T.dot(a, y)], mode=mode)
+    outer, matvec = f(xv, yv, xv[:, None])
+    np.testing.assert_array_equal(outer, np.outer(xv, yv))
+    np.testing.assert_array_equal(matvec, [0.0, np.nan, 0.0])
