@@ -20,36 +20,25 @@ else
     trap 'rm -rf "$CACHE"' EXIT
 fi
 export SYMGRAPH_FLAGS="compiledir=$CACHE,cflags=-fsanitize=address -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1"
-REPORTS=$(mktemp -d)
 # Python itself is not instrumented: preload the runtimes, and leave leak checking to the
-# RSS tests (CPython's own allocations would be reported as leaks). Reports go to files:
-# pytest captures fd 2 while a test runs, so a report written there would vanish with the
-# process (UBSan's halt alone exits with status 1 and no trace); abort_on_error makes the
-# death visible as SIGABRT, which pytest's faulthandler reports with the Python stack.
+# RSS tests (CPython's own allocations would be reported as leaks). UBSan aborts too, so a
+# report always ends the run visibly (pytest's faulthandler adds the Python stack).
 export LD_PRELOAD="$ASAN_LIB $UBSAN_LIB"
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$REPORTS/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$REPORTS/ubsan"
-show_reports() {
-    for report in "$REPORTS"/*; do
-        [ -e "$report" ] || continue
-        echo "===== sanitizer report $report"
-        cat "$report"
-        rm -f "$report"
-    done
-}
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 
 TARGETS=(tests/backends/c tests/differential tests/test_errors.py tests/reliability)
 if [ -d tests/fuzz ]; then
     TARGETS+=(tests/fuzz)
 fi
-# -vv (pyproject's addopts has -q) names each test before it runs, so a sanitizer abort is
-# attributed to its test; -rfE lists failures and errors at the end
-python -m pytest "${TARGETS[@]}" -vv -rfE -p no:cacheprovider -m "not slow" "$@"
+# -vv (pyproject's addopts has -q) names each test before it runs, so an abort is attributed
+# to its test; --capture=sys leaves fd 2 alone, so sanitizer reports (written by C to fd 2)
+# reach the terminal instead of a capture file that dies with the process; -rfE lists
+# failures and errors at the end.
+PYTEST=(python -m pytest -vv -rfE --capture=sys -p no:cacheprovider)
+"${PYTEST[@]}" "${TARGETS[@]}" -m "not slow" "$@"
 first=$?
-show_reports
-python -m pytest tests/reliability/test_bad_shapes.py -vv -rfE -p no:cacheprovider -m slow "$@"
+"${PYTEST[@]}" tests/reliability/test_bad_shapes.py -m slow "$@"
 second=$?
-show_reports
-rmdir "$REPORTS" 2>/dev/null || true
 echo "sanitize_c: default tests exit status $first, op-table wrong-shape pass exit status $second"
 [ "$first" -eq 0 ] && [ "$second" -eq 0 ]

@@ -6,11 +6,13 @@ than the case's shape (the other inputs keep theirs), and both functions are cal
 
 - py raises: C must raise too, with a ValueError-family exception (ShapeMismatchError,
   LinAlgError, ...) or IndexError, never crash and never return a value read out of bounds;
-- py returns: C must return the same result (values, dtype, shape, the case's tolerances).
+- py returns: C must return the same result (values, dtype, shape; the case's tolerances,
+  with an absolute floor of a few ulps of the result's magnitude, see ``_atol``).
 
 The full table takes minutes (one gcc run per case), so it is marked slow; bench/sanitize_c.sh
 runs it under AddressSanitizer + UBSan, where an out-of-bounds access aborts with a report
 instead of going unnoticed. The default run covers one case of each family that takes arrays.
+Cases without array inputs (``zeros(n)``, ``arange(n)``, ...) have no axis to get wrong.
 """
 
 from __future__ import annotations

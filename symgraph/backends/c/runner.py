@@ -92,7 +92,7 @@ class CSegment:
                 arr = arr.astype(self.in_dtypes[k])
             item = arr.itemsize
             if item == 0 or any(st % item for st in arr.strides) or not arr.flags.aligned:
-                arr = np.ascontiguousarray(arr)
+                arr = np.require(arr, requirements="CA")  # an aligned C-ordered copy
             keep.append(arr)
             s = in_arrays[k]
             s.data = _ffi.cast("void *", arr.ctypes.data)

@@ -135,6 +135,8 @@ def test_ops_without_a_c_emitter_run_in_python_between_c_segments():
     assert "nodes run in Python" in text and "_PythonOnlyDouble" in text
 
 
+@pytest.mark.skipif("libasan" in __import__("os").environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer holds freed memory back, so RSS grows by design")
 def test_many_calls_do_not_grow_memory():
     import resource
 
