@@ -78,11 +78,14 @@ def _call(fn: Any, args: Sequence[np.ndarray]) -> Outcome:
 
 def _runs(fn: Any, program: Program, transform: Any, seed: int) -> tuple[Outcome, list[Any]]:
     """``fn`` on the arguments made with ``transform`` (None: the drawn values), and
-    ``SAMPLES`` Monte Carlo runs of its graph on the same arguments (``rounding.py``)."""
-    rng = np.random.default_rng(seed)
+    ``SAMPLES`` Monte Carlo runs of its graph on them, in antithetic pairs (``rounding.py``)."""
     args = program.arguments(transform)
     exact = _call(fn, args)
-    samples = [perturbed_run(fn.maker.fgraph, args, rng) for _ in range(SAMPLES)]
+    samples = [
+        perturbed_run(fn.maker.fgraph, args, seed + pair, sign)
+        for pair in range(SAMPLES // 2)
+        for sign in (1.0, -1.0)
+    ]
     return exact, samples
 
 
@@ -103,34 +106,54 @@ def _ancestors(var: Any) -> set[Any]:
     return seen
 
 
-def _tainted(outputs: list[Any], defined: dict[str, Any], values: dict[str, np.ndarray]) -> list[str | None]:
+def _tainted(
+    outputs: list[Any], defined: dict[str, Any], values: dict[str, np.ndarray]
+) -> list[str | None]:
     """For each output, the name of a value computed on the way to it (not the output itself,
     not an input) that is inf or NaN in the reference, or None."""
     found: list[str | None] = []
     for out in outputs:
         upstream = _ancestors(out) - {out}
-        found.append(next((name for name, var in defined.items()
-                           if var in upstream and values[name].dtype.kind == "f"
-                           and not np.isfinite(values[name]).all()), None))
+        found.append(
+            next(
+                (
+                    name
+                    for name, var in defined.items()
+                    if var in upstream
+                    and values[name].dtype.kind == "f"
+                    and not np.isfinite(values[name]).all()
+                ),
+                None,
+            )
+        )
     return found
 
 
 def check_program(program: Program) -> None:
+    _record(f"reproducer:\n{program.source()}")
     inputs, outputs, defined = program.build_all()
     # values the outputs do not use are left out: they may legitimately fail (max of empty)
     used = set().union(*(_ancestors(out) for out in outputs))
     defined = {name: var for name, var in defined.items() if var in used}
     options: dict[str, Any] = {"on_unused_input": "ignore"}
     # the reference also returns every value the program defines (to see where it hits inf/NaN)
-    reference = sg.compile_function(inputs, outputs + list(defined.values()), mode="py",
-                                    optimizer="none", **options)
+    reference = sg.compile_function(
+        inputs, outputs + list(defined.values()), mode="py", optimizer="none", **options
+    )
     rewritten = sg.compile_function(inputs, outputs, mode="py", optimizer="fast_run", **options)
     compiled = sg.compile_function(inputs, outputs, mode="c", optimizer="fast_run", **options)
     _record(f"rewrites applied: {dict(compiled.rewrites_applied)}")
-    stopped = {phase: why for phase, why in compiled.maker.rewrite_log.stop_reasons.items()
-               if why != "fixpoint"}
-    assert not stopped, f"the rewrite pipeline did not reach a fixpoint (a rewrite loop?): {stopped}"
-    fallen = sorted({type(n.op).__name__ for n in getattr(compiled.maker.runner, "python_nodes", [])})
+    stopped = {
+        phase: why
+        for phase, why in compiled.maker.rewrite_log.stop_reasons.items()
+        if why != "fixpoint"
+    }
+    assert not stopped, (
+        f"the rewrite pipeline did not reach a fixpoint (a rewrite loop?): {stopped}"
+    )
+    fallen = sorted(
+        {type(n.op).__name__ for n in getattr(compiled.maker.runner, "python_nodes", [])}
+    )
     _record(f"nodes run in Python by mode 'c': {fallen}")
     for name in fallen:
         _record(name, counted=f"python fallback: {name}")
@@ -147,15 +170,18 @@ def check_program(program: Program) -> None:
         if isinstance(fast, BaseException):
             # the rewritten graph fails: C must fail too (not return garbage)
             assert isinstance(got, BaseException), (
-                f"{call} call: mode 'py' on the rewritten graph raised {type(fast).__name__}: {fast}, "
-                f"but mode 'c' returned {got!r}")
+                f"{call} call: mode 'py' on the rewritten graph raised "
+                f"{type(fast).__name__}: {fast}, but mode 'c' returned {got!r}"
+            )
             assert isinstance(ref, BaseException), (
                 f"{call} call: the rewritten graph raised {type(fast).__name__}: {fast}, "
-                f"but the graph as written returned {ref[:n_out]!r}")
+                f"but the graph as written returned {ref[:n_out]!r}"
+            )
             _record("reference raised", counted="reference raised")
             return
         assert not isinstance(got, BaseException), (
-            f"{call} call: mode 'c' raised {type(got).__name__}: {got}; mode 'py' returned {fast!r}")
+            f"{call} call: mode 'c' raised {type(got).__name__}: {got}; mode 'py' returned {fast!r}"
+        )
         if call == "first":
             kept = [np.array(g, copy=True) for g in got]
             first_got = got
@@ -163,47 +189,69 @@ def check_program(program: Program) -> None:
             # the graph as written fails (max of an empty axis, an integer to a negative
             # power) in a value the rewritten graph no longer computes: compare C with the
             # rewritten graph only
-            _record("reference raised, rewritten graph did not",
-                    counted="reference raised, rewritten graph did not")
+            _record(
+                "reference raised, rewritten graph did not",
+                counted="reference raised, rewritten graph did not",
+            )
             ref = None
         if call == "first":
             _check_shapes(program, outputs, fast if ref is None else ref[:n_out])
-        tainted = ([None] * n_out if ref is None
-                   else _tainted(outputs, defined, dict(zip(defined, ref[n_out:]))))
+        tainted = (
+            [None] * n_out
+            if ref is None
+            else _tainted(outputs, defined, dict(zip(defined, ref[n_out:])))
+        )
         for k, var in enumerate(outputs):
             what = f"{call} call, output {k} ({program.outputs[k]})"
-            assert got[k].dtype == np.dtype(var.dtype), f"{what}: dtype {got[k].dtype}, type says {var.dtype}"
-            assert_agree(got[k], fast[k], _sample(fast_samples, k), allow_stabilized=False,
-                         what=f"{what}: mode 'c' vs mode 'py' on the same rewritten graph")
+            assert got[k].dtype == np.dtype(var.dtype), (
+                f"{what}: dtype {got[k].dtype}, type says {var.dtype}"
+            )
+            assert_agree(
+                got[k],
+                fast[k],
+                _sample(fast_samples, k),
+                allow_stabilized=False,
+                what=f"{what}: mode 'c' vs mode 'py' on the same rewritten graph",
+            )
             if ref is None:
                 continue
             if tainted[k] is not None:
-                _record(f"{what}: {tainted[k]} is inf/NaN in the reference; compared with the "
-                        "rewritten graph only")
+                _record(
+                    f"{what}: {tainted[k]} is inf/NaN in the reference; compared with the "
+                    "rewritten graph only"
+                )
                 _record("skip", counted="reference check skipped (non-finite upstream)")
                 continue
             STATS["reference check"] += 1
-            assert_agree(got[k], ref[k], _sample(ref_samples, k), allow_stabilized=True,
-                         what=f"{what}: mode 'c' (fast_run) vs the reference (py, no rewrites)")
+            assert_agree(
+                got[k],
+                ref[k],
+                _sample(ref_samples, k),
+                allow_stabilized=True,
+                what=f"{what}: mode 'c' (fast_run) vs the reference (py, no rewrites)",
+            )
     for k, (before, after) in enumerate(zip(kept, first_got)):
         assert np.array_equal(before, after, equal_nan=True), (
-            f"output {k} of the first call changed during the second call (buffer reuse?)")
+            f"output {k} of the first call changed during the second call (buffer reuse?)"
+        )
     for spec, arg in zip(program.inputs, first_args):
         assert np.array_equal(arg, spec.argument(), equal_nan=True), (
-            f"mode 'c' wrote into its input {spec.name}")
+            f"mode 'c' wrote into its input {spec.name}"
+        )
 
 
 def _check_shapes(program: Program, outputs: list[Any], ref: list[np.ndarray]) -> None:
     for k, (var, value) in enumerate(zip(outputs, ref)):
-        expected = program.shapes.get(program.outputs[k])
+        expected = program.shapes[program.outputs[k]]
         assert value.dtype == np.dtype(var.dtype), (
-            f"output {k}: the reference gives {value.dtype}, the type says {var.dtype}")
+            f"output {k}: the result is {value.dtype}, the type says {var.dtype}"
+        )
         assert value.ndim == var.ndim and all(
             s is None or s == n for s, n in zip(var.type.shape, value.shape)
-        ), f"output {k}: the reference gives shape {value.shape}, the static type says {var.type.shape}"
-        if expected is not None:
-            assert value.shape == expected, (
-                f"output {k}: the generator expected shape {expected}, the reference gives {value.shape}")
+        ), f"output {k}: the result has shape {value.shape}, the static type says {var.type.shape}"
+        assert value.shape == expected, (
+            f"output {k}: the generator expected shape {expected}, the result has {value.shape}"
+        )
 
 
 def check_gradient(program: Program) -> None:

@@ -50,7 +50,11 @@ class InputSpec:
         ``transform`` maps the logical source to another array of the same shape and dtype
         (a rolled copy for the second call, a perturbed copy for the conditioning estimate).
         """
-        src = np.array(self.source) if transform is None else np.asarray(transform(np.array(self.source)))
+        src = (
+            np.array(self.source)
+            if transform is None
+            else np.asarray(transform(np.array(self.source)))
+        )
         assert src.shape == self.source.shape and src.dtype == self.source.dtype
         kind, _, axis_text = self.layout.partition(":")
         axis = int(axis_text) if axis_text else 0
@@ -64,8 +68,9 @@ class InputSpec:
             doubled = list(src.shape)
             doubled[axis] *= 2
             base = np.zeros(doubled, dtype=src.dtype)
-            every_other = tuple(slice(None, None, 2) if k == axis else slice(None)
-                                for k in range(src.ndim))
+            every_other = tuple(
+                slice(None, None, 2) if k == axis else slice(None) for k in range(src.ndim)
+            )
             base[every_other] = src
             return base[every_other]
         if kind == "reversed":
@@ -93,7 +98,9 @@ class Program:
         inputs, outputs, _ = self.build_all(variables)
         return inputs, outputs
 
-    def build_all(self, variables: Sequence[Any] | None = None) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    def build_all(
+        self, variables: Sequence[Any] | None = None
+    ) -> tuple[list[Any], list[Any], dict[str, Any]]:
         """Like ``build``, plus every value the lines define, by name, in program order."""
         if variables is None:
             variables = [spec.variable() for spec in self.inputs]
@@ -101,7 +108,9 @@ class Program:
         namespace.update({spec.name: var for spec, var in zip(self.inputs, variables)})
         for line in self.lines:
             exec(line, namespace)  # noqa: S102 - the program is our own generated source
-        defined = {line.split(" = ", 1)[0]: namespace[line.split(" = ", 1)[0]] for line in self.lines}
+        defined = {
+            line.split(" = ", 1)[0]: namespace[line.split(" = ", 1)[0]] for line in self.lines
+        }
         return list(variables), [namespace[name] for name in self.outputs], defined
 
     def arguments(self, transform: Transform | None = None) -> list[np.ndarray]:
@@ -109,26 +118,42 @@ class Program:
 
     def source(self) -> str:
         """A runnable reproducer: inputs, graph, compile in both modes and call."""
-        out = ["import numpy as np", "from numpy import inf, nan", "import symgraph as sg",
-               "import symgraph.tensor as T", ""]
+        out = [
+            "import numpy as np",
+            "from numpy import inf, nan",
+            "import symgraph as sg",
+            "import symgraph.tensor as T",
+            "",
+        ]
         for spec in self.inputs:
-            out.append(f"{spec.name} = T.tensor({spec.dtype!r}, shape={spec.static_shape!r}, "
-                       f"name={spec.name!r})")
+            out.append(
+                f"{spec.name} = T.tensor({spec.dtype!r}, shape={spec.static_shape!r}, "
+                f"name={spec.name!r})"
+            )
         out += self.lines
         args = []
         for spec in self.inputs:
-            values = (f"np.array({spec.source.tolist()!r}, dtype={spec.dtype!r})" if spec.source.size
-                      else f"np.zeros({spec.source.shape!r}, dtype={spec.dtype!r})")
+            values = (
+                f"np.array({spec.source.tolist()!r}, dtype={spec.dtype!r})"
+                if spec.source.size
+                else f"np.zeros({spec.source.shape!r}, dtype={spec.dtype!r})"
+            )
             if spec.layout.startswith("broadcast"):
                 values = f"np.broadcast_to({values}, {spec.shape!r})"
             args.append(f"    {values},  # {spec.name}: shape {spec.shape}, layout {spec.layout}")
         names = ", ".join(spec.name for spec in self.inputs)
         outputs = ", ".join(self.outputs)
         out += ["args = ["] + args + ["]"]
-        out += [(f"ref = sg.compile_function([{names}], [{outputs}], mode='py', optimizer='none', "
-                 "on_unused_input='ignore')(*args)"),
-                (f"got = sg.compile_function([{names}], [{outputs}], mode='c', "
-                 "on_unused_input='ignore')(*args)")]
+        out += [
+            (
+                f"ref = sg.compile_function([{names}], [{outputs}], mode='py', optimizer='none', "
+                "on_unused_input='ignore')(*args)"
+            ),
+            (
+                f"got = sg.compile_function([{names}], [{outputs}], mode='c', "
+                "on_unused_input='ignore')(*args)"
+            ),
+        ]
         return "\n".join(out)
 
     def __repr__(self) -> str:

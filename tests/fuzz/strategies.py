@@ -54,43 +54,159 @@ DTYPES = ("float64", "float32", "int64", "int32", "bool")
 FLOATS = ("float64", "float32")
 LENGTHS = (2, 3, 1, 4, 0)  # ordered simplest first: hypothesis shrinks toward the front
 
-_F64_EDGES = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, 1e-300, -1e-300, 1e300,
-              -1e300, 5e-324, 709.0, 710.0, -745.0, 36.0, -36.0, 1e-8, 0.5]
-_F32_TINY = float(np.finfo(np.float32).tiny)
-_F32_MAX = float(np.finfo(np.float32).max)
-_F32_EDGES = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, _F32_TINY, -_F32_TINY,
-              float(np.float32(1e-45)), _F32_MAX, -_F32_MAX, float(np.float32(88.5)),
-              float(np.float32(-103.0)), float(np.float32(1e-4)), 0.5]
-_INT_EDGES = {dtype: [int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)]
-              for dtype in ("int64", "int32")}
+# Edge values: the IEEE specials (drawn as often as all the extremes together, so NaN and
+# inf reach most operations) and the extremes (subnormal, tiny, huge, near exp's overflow).
+_SPECIALS = [math.nan, math.inf, -math.inf, -0.0, 0.0]
+_F64_EXTREMES = [
+    1e-300,
+    -1e-300,
+    1e300,
+    -1e300,
+    5e-324,
+    709.0,
+    710.0,
+    -745.0,
+    36.0,
+    -36.0,
+    1e-8,
+    1.0,
+    -1.0,
+    0.5,
+]
+_F32_EXTREMES = [
+    float(np.finfo(np.float32).tiny),
+    -float(np.finfo(np.float32).tiny),
+    float(np.float32(1e-45)),
+    float(np.finfo(np.float32).max),
+    -float(np.finfo(np.float32).max),
+    float(np.float32(88.5)),
+    float(np.float32(-103.0)),
+    float(np.float32(1e-4)),
+    1.0,
+    -1.0,
+    0.5,
+]
+_INT_EDGES = {
+    dtype: [int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)] for dtype in ("int64", "int32")
+}
 
 # Python numbers used as the second operand of a binary op (weakly typed, NEP 50).
 SCALARS = ("2", "1", "0", "-1", "0.5", "3.0", "-2.5", "1e-300", "1e300", "float('inf')")
 
-UNARY = ("exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus",
-         "arctan", "erf", "erfc", "sqr", "abs", "neg", "sign", "floor", "ceil", "trunc",
-         "round_half_to_even", "relu", "isnan", "isinf", "arcsinh", "cosh", "log2", "exp2",
-         "reciprocal", "gammaln", "invert")
-BINARY = ("+", "-", "*", "/", "//", "%", "**", "maximum", "minimum", "<", "<=", ">", ">=", "eq",
-          "neq", "&", "|", "^", "arctan2")
-REDUCTIONS = ("sum", "max", "min", "prod", "mean", "argmax", "argmin", "all", "any", "logsumexp",
-              "var", "std")
+UNARY = (
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "softplus",
+    "arctan",
+    "erf",
+    "erfc",
+    "sqr",
+    "abs",
+    "neg",
+    "sign",
+    "floor",
+    "ceil",
+    "trunc",
+    "round_half_to_even",
+    "relu",
+    "isnan",
+    "isinf",
+    "arcsinh",
+    "cosh",
+    "log2",
+    "exp2",
+    "reciprocal",
+    "gammaln",
+    "invert",
+)
+BINARY = (
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "maximum",
+    "minimum",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "eq",
+    "neq",
+    "&",
+    "|",
+    "^",
+    "arctan2",
+)
+REDUCTIONS = (
+    "sum",
+    "max",
+    "min",
+    "prod",
+    "mean",
+    "argmax",
+    "argmin",
+    "all",
+    "any",
+    "logsumexp",
+    "var",
+    "std",
+)
 # Reductions without an identity: NumPy raises on an empty reduced axis.
 NEEDS_NONEMPTY = ("max", "min", "argmax", "argmin")
 
 # Formulas that stability/algebra rewrites recognise, so the fuzzer exercises the rewritten
 # forms against the naive ones. "{x}" and "{y}" are values of the same shape and dtype.
 ELEMENTWISE_BAITS = (
-    "T.log(1 + T.exp({x}))", "T.log(1 - T.exp({x}))", "T.exp({x}) - 1", "1 - T.exp({x})",
-    "1 - T.sigmoid({x})", "T.log(T.sigmoid({x}))", "T.log1p(-T.sigmoid({x}))",
-    "T.log(T.exp({x}) + T.exp({y}))", "T.log(T.exp({x}) - T.exp({y}))", "T.log(1 + {x})",
-    "T.sqrt({x} * {x})", "T.sqrt(T.sqr({x}))", "{x} * 1", "{x} + 0", "{x} - {x}", "{x} / {x}",
-    "{x} * 0", "-(-{x})", "({x} * 2) / 2", "({x} * {y}) / {y}", "T.log(T.exp({x}))",
-    "T.exp(T.log({x}))", "T.arctanh(T.tanh({x}))", "1 - T.erf({x})", "T.log(T.erfc({x}))",
-    "T.exp({x}) / (1 + T.exp({x}))", "T.log1p(T.exp({x}))", "abs(abs({x}))", "abs(-{x})",
-    "T.zeros_like({x}) + {x}", "T.ones_like({x}) * {x}", "{x} + {x}", "{x} * {x} * {x}",
-    "T.exp({x}) * T.exp({y})", "T.sigmoid({x}) * T.exp(-{x})", "{x} ** 2", "{x} ** 0.5",
-    "{x} ** -1", "T.log(-T.expm1({x}))", "T.log1p(-T.exp({x}))",
+    "T.log(1 + T.exp({x}))",
+    "T.log(1 - T.exp({x}))",
+    "T.exp({x}) - 1",
+    "1 - T.exp({x})",
+    "1 - T.sigmoid({x})",
+    "T.log(T.sigmoid({x}))",
+    "T.log1p(-T.sigmoid({x}))",
+    "T.log(T.exp({x}) + T.exp({y}))",
+    "T.log(T.exp({x}) - T.exp({y}))",
+    "T.log(1 + {x})",
+    "T.sqrt({x} * {x})",
+    "T.sqrt(T.sqr({x}))",
+    "{x} * 1",
+    "{x} + 0",
+    "{x} - {x}",
+    "{x} / {x}",
+    "{x} * 0",
+    "-(-{x})",
+    "({x} * 2) / 2",
+    "({x} * {y}) / {y}",
+    "T.log(T.exp({x}))",
+    "T.exp(T.log({x}))",
+    "T.arctanh(T.tanh({x}))",
+    "1 - T.erf({x})",
+    "T.log(T.erfc({x}))",
+    "T.exp({x}) / (1 + T.exp({x}))",
+    "T.log1p(T.exp({x}))",
+    "abs(abs({x}))",
+    "abs(-{x})",
+    "T.zeros_like({x}) + {x}",
+    "T.ones_like({x}) * {x}",
+    "{x} + {x}",
+    "{x} * {x} * {x}",
+    "T.exp({x}) * T.exp({y})",
+    "T.sigmoid({x}) * T.exp(-{x})",
+    "{x} ** 2",
+    "{x} ** 0.5",
+    "{x} ** -1",
+    "T.log(-T.expm1({x}))",
+    "T.log1p(-T.exp({x}))",
 )
 # Baits along the last axis (ndim >= 1): same shape as {x}.
 LAST_AXIS_BAITS = (
@@ -131,7 +247,8 @@ def _elements(dtype: str, edges: bool) -> st.SearchStrategy[Any]:
     plain_float = st.floats(-4, 4, width=width)
     if not edges:
         return plain_float
-    return st.one_of(plain_float, st.sampled_from(_F64_EDGES if width == 64 else _F32_EDGES))
+    extremes = _F64_EXTREMES if width == 64 else _F32_EXTREMES
+    return st.one_of(plain_float, st.sampled_from(_SPECIALS), st.sampled_from(extremes))
 
 
 class _Builder:
@@ -158,8 +275,13 @@ class _Builder:
         edges = self.draw(st.booleans(), label="edge values")
         return self.draw(hnp.arrays(np.dtype(dtype), shape, elements=_elements(dtype, edges)))
 
-    def new_input(self, dtype: str, shape: tuple[int, ...], static: tuple[int | None, ...] | None = None,
-                  values: np.ndarray | None = None) -> _Entry:
+    def new_input(
+        self,
+        dtype: str,
+        shape: tuple[int, ...],
+        static: tuple[int | None, ...] | None = None,
+        values: np.ndarray | None = None,
+    ) -> _Entry:
         """A fresh input of the given dtype and concrete shape, with a drawn memory layout."""
         if static is None:
             static = (None,) * len(shape)
@@ -168,7 +290,9 @@ class _Builder:
         layouts = ["contiguous"]
         if len(shape) >= 2:
             layouts += ["transposed", "fortran"]
-        layouts += [f"{kind}:{axis}" for axis in range(len(shape)) for kind in ("strided", "reversed")]
+        layouts += [
+            f"{kind}:{axis}" for axis in range(len(shape)) for kind in ("strided", "reversed")
+        ]
         if 0 not in shape:
             layouts += [f"broadcast:{axis}" for axis in range(len(shape)) if shape[axis] > 1]
         layout = self.draw(st.sampled_from(layouts), label="layout")
@@ -187,8 +311,10 @@ class _Builder:
     def index_input(self, length: int, count: int, dtype: str = "int64") -> _Entry:
         """An integer index vector of ``count`` valid positions (negative ones too) into an
         axis of ``length``."""
-        values = np.array(self.draw(st.lists(st.integers(-length, length - 1), min_size=count,
-                                             max_size=count)), dtype=dtype)
+        values = np.array(
+            self.draw(st.lists(st.integers(-length, length - 1), min_size=count, max_size=count)),
+            dtype=dtype,
+        )
         return self.new_input(dtype, (count,), values=values)
 
     # -- drawing helpers ----------------------------------------------------------------
@@ -227,7 +353,9 @@ class _Builder:
         return _Entry(name, var, shape)
 
     # -- partners with compatible shapes ------------------------------------------------
-    def partner(self, entry: _Entry, dtype: str | None = None, allow_scalar: bool = True) -> tuple[str, tuple[int, ...]]:
+    def partner(
+        self, entry: _Entry, dtype: str | None = None, allow_scalar: bool = True
+    ) -> tuple[str, tuple[int, ...]]:
         """A second operand for an elementwise op with ``entry``: its source and the
         broadcast result shape. An existing value, a fresh input or a Python number."""
         kinds = ["fresh", "pool", "scalar"] if allow_scalar else ["fresh", "pool"]
@@ -237,8 +365,9 @@ class _Builder:
                 return self.choice(("2.0", "0.5", "-1.5")), entry.shape
             return self.choice(SCALARS, label="scalar"), entry.shape
         if kind == "pool":
-            other = self.pick(lambda e: _broadcast(entry, e) is not None
-                              and (dtype is None or e.dtype == dtype))
+            other = self.pick(
+                lambda e: _broadcast(entry, e) is not None and (dtype is None or e.dtype == dtype)
+            )
             shape = _broadcast(entry, other)
             assert shape is not None
             return other.name, shape
@@ -248,15 +377,19 @@ class _Builder:
         """A fresh input that broadcasts with ``entry`` (trailing axes, static-1 axes, a new
         leading axis, or 'x' axes inserted with dimshuffle)."""
         if dtype is None:
-            dtype = "float64" if self.smooth else self.choice((entry.dtype,) + DTYPES, label="dtype")
+            dtype = (
+                "float64" if self.smooth else self.choice((entry.dtype,) + DTYPES, label="dtype")
+            )
         ndim = len(entry.shape)
-        how = self.choice(("same", "trailing", "broadcastable", "leading", "dimshuffle"), label="how")
+        how = self.choice(
+            ("same", "trailing", "broadcastable", "leading", "dimshuffle"), label="how"
+        )
         if how == "same" or ndim == 0:
             fresh = self.new_input(dtype, entry.shape)
             return fresh.name, entry.shape
         if how == "trailing":
             keep = self.draw(st.integers(0, ndim - 1), label="trailing ndim")
-            shape = entry.shape[ndim - keep:]
+            shape = entry.shape[ndim - keep :]
             fresh = self.new_input(dtype, shape)
             return fresh.name, entry.shape
         if how == "broadcastable" and not self.smooth:
@@ -380,10 +513,14 @@ def _step_reduce(b: _Builder) -> _Entry:
     keepdims = b.draw(st.booleans(), label="keepdims")
     template = np.empty(x.shape)
     shape = np.sum(template, axis=axis, keepdims=keepdims).shape
-    reduced = range(len(x.shape)) if axis is None else [a % len(x.shape) for a in np.atleast_1d(axis)]
+    reduced = (
+        range(len(x.shape)) if axis is None else [a % len(x.shape) for a in np.atleast_1d(axis)]
+    )
     if fn in NEEDS_NONEMPTY and any(x.shape[a] == 0 for a in reduced):
         raise _Reject("no identity for an empty reduction")
-    form = b.choice(("T.{fn}({x}, axis={axis}, keepdims={kd})", "{x}.{fn}(axis={axis}, keepdims={kd})"))
+    form = b.choice(
+        ("T.{fn}({x}, axis={axis}, keepdims={kd})", "{x}.{fn}(axis={axis}, keepdims={kd})")
+    )
     if fn == "logsumexp":
         form = "T.logsumexp({x}, axis={axis}, keepdims={kd})"
     return b.line(form.format(fn=fn, x=x.name, axis=_axis_source(axis), kd=keepdims), shape)
@@ -391,14 +528,18 @@ def _step_reduce(b: _Builder) -> _Entry:
 
 def _step_dimshuffle(b: _Builder) -> _Entry:
     x = b.pick()
-    kept = [a for a in range(len(x.shape)) if x.static[a] != 1 or b.draw(st.booleans(), label="keep")]
+    kept = [
+        a for a in range(len(x.shape)) if x.static[a] != 1 or b.draw(st.booleans(), label="keep")
+    ]
     order = b.draw(st.permutations(kept), label="order")
     pattern: list[Any] = list(order)
     for _ in range(b.draw(st.integers(0, 2), label="new axes")):
         pattern.insert(b.draw(st.integers(0, len(pattern)), label="where"), "x")
     shape = tuple(1 if p == "x" else x.shape[p] for p in pattern)
     form = b.choice(("{x}.dimshuffle({p})", "T.dimshuffle({x}, {pl})"))
-    return b.line(form.format(x=x.name, p=", ".join(repr(p) for p in pattern), pl=repr(pattern)), shape)
+    return b.line(
+        form.format(x=x.name, p=", ".join(repr(p) for p in pattern), pl=repr(pattern)), shape
+    )
 
 
 def _step_transpose(b: _Builder) -> _Entry:
@@ -441,7 +582,7 @@ def _step_reshape(b: _Builder) -> _Entry:
         if len(x.shape) == 0:
             return b.line(f"{x.name}.flatten()", (1,))
         nd = b.draw(st.integers(1, len(x.shape)), label="flatten ndim")
-        shape = x.shape[: nd - 1] + (math.prod(x.shape[nd - 1:]),)
+        shape = x.shape[: nd - 1] + (math.prod(x.shape[nd - 1 :]),)
         return b.line(f"T.flatten({x.name}, {nd})", shape)
     if kind == "symbolic":
         if len(x.shape) < 1 or size == 0:
@@ -527,7 +668,9 @@ def _advanced_parts(b: _Builder, shape: tuple[int, ...]) -> list[Any] | None:
     axis = b.draw(st.integers(0, len(shape) - 1), label="array axis")
     axes = [axis]
     if kind == "pair" and len(shape) >= 2:
-        second = b.draw(st.integers(0, len(shape) - 1).filter(lambda a: a != axis), label="second axis")
+        second = b.draw(
+            st.integers(0, len(shape) - 1).filter(lambda a: a != axis), label="second axis"
+        )
         axes = sorted([axis, second])
     if b.smooth:
         count = min([count] + [shape[a] for a in axes if shape[a] > 0])
@@ -539,15 +682,23 @@ def _advanced_parts(b: _Builder, shape: tuple[int, ...]) -> list[Any] | None:
             continue
         if b.smooth:
             # distinct positions: set_subtensor with repeated indices has no gradient
-            positions = b.draw(st.lists(st.integers(0, n - 1), unique=True, min_size=min(count, n),
-                                        max_size=min(count, n)), label="index list")
+            positions = b.draw(
+                st.lists(
+                    st.integers(0, n - 1),
+                    unique=True,
+                    min_size=min(count, n),
+                    max_size=min(count, n),
+                ),
+                label="index list",
+            )
             parts[a] = [p - n if b.draw(st.booleans(), label="negative") else p for p in positions]
         elif b.draw(st.booleans(), label="index input"):
             entry = b.index_input(n, count, dtype=b.choice(("int64", "int32")))
             parts[a] = _Name(entry.name, entry_value(b, entry.name))
         else:
-            parts[a] = b.draw(st.lists(st.integers(-n, n - 1), min_size=count, max_size=count),
-                              label="index list")
+            parts[a] = b.draw(
+                st.lists(st.integers(-n, n - 1), min_size=count, max_size=count), label="index list"
+            )
     # the other indexed axes may be sliced too
     for a in range(len(parts)):
         if a not in axes and b.draw(st.booleans(), label="slice other"):
@@ -588,9 +739,11 @@ def _step_set_inc(b: _Builder) -> _Entry:
         value = b.choice(("1", "-2.5", "0"))
     else:
         keep = b.draw(st.integers(0, len(sub)), label="value ndim")
-        shape = sub[len(sub) - keep:]
+        shape = sub[len(sub) - keep :]
         dtype = "float64" if b.smooth else b.choice((x.dtype,) + DTYPES)
-        static = tuple(1 if n == 1 and b.draw(st.booleans()) and not b.smooth else None for n in shape)
+        static = tuple(
+            1 if n == 1 and b.draw(st.booleans()) and not b.smooth else None for n in shape
+        )
         value = b.new_input(dtype, shape, static=static).name
     return b.line(f"T.{fn}({x.name}[{_index_text(parts)}], {value})", x.shape)
 
@@ -654,10 +807,11 @@ def _step_join(b: _Builder) -> _Entry:
 
 def _step_tile_repeat(b: _Builder) -> _Entry:
     x = b.pick()
+    counts = (2, 1, 3) if b.smooth else (2, 1, 0, 3)  # (no empty results for gradients)
     if b.draw(st.booleans(), label="tile"):
-        reps = tuple(b.choice((2, 1, 0, 3)) for _ in range(b.draw(st.integers(1, 3), label="reps")))
+        reps = tuple(b.choice(counts) for _ in range(b.draw(st.integers(1, 3), label="reps")))
         return b.line(f"T.tile({x.name}, {reps!r})", np.tile(np.empty(x.shape), reps).shape)
-    count = b.choice((2, 1, 0, 3), label="repeats")
+    count = b.choice(counts, label="repeats")
     if not x.shape or b.draw(st.booleans(), label="flattened"):
         return b.line(f"T.repeat({x.name}, {count})", (math.prod(x.shape) * count,))
     axis = b.draw(st.integers(-len(x.shape), len(x.shape) - 1), label="axis")
@@ -690,10 +844,31 @@ def _step_reduce_bait(b: _Builder) -> _Entry:
     return b.line(template.format(x=x.name), options[template])
 
 
-VALUE_STEPS = (_step_unary, _step_binary, _step_reduce, _step_dimshuffle, _step_subtensor,
-               _step_bait, _step_cast, _step_switch, _step_clip, _step_transpose, _step_reshape,
-               _step_set_inc, _step_dot, _step_softmax, _step_join, _step_reduce_bait,
-               _step_tile_repeat)
+# Elementwise steps are listed more than once: they have the most variants (31 unary
+# functions, 19 binary ops with four kinds of partner) and are where NaN/inf handling lives.
+VALUE_STEPS = (
+    _step_unary,
+    _step_binary,
+    _step_reduce,
+    _step_dimshuffle,
+    _step_subtensor,
+    _step_bait,
+    _step_cast,
+    _step_switch,
+    _step_clip,
+    _step_transpose,
+    _step_reshape,
+    _step_set_inc,
+    _step_dot,
+    _step_softmax,
+    _step_join,
+    _step_reduce_bait,
+    _step_tile_repeat,
+    _step_unary,
+    _step_binary,
+    _step_binary,
+    _step_bait,
+)
 
 
 @st.composite
@@ -704,9 +879,12 @@ def programs(draw: Any, max_steps: int = 5) -> Program:
     for _ in range(draw(st.integers(1, 2), label="inputs")):
         dtype = draw(st.sampled_from(("float64",) + DTYPES), label="input dtype")
         shape = b.shape()
-        broadcastable = tuple(draw(st.booleans(), label="broadcastable") if n == 1 else False
-                              for n in shape)
-        b.pool.append(b.new_input(dtype, shape, static=tuple(1 if f else None for f in broadcastable)))
+        broadcastable = tuple(
+            draw(st.booleans(), label="broadcastable") if n == 1 else False for n in shape
+        )
+        b.pool.append(
+            b.new_input(dtype, shape, static=tuple(1 if f else None for f in broadcastable))
+        )
     steps = draw(st.sampled_from(range(1, max_steps + 1)), label="steps")
     for _ in range(steps):
         for _attempt in range(4):
@@ -716,29 +894,68 @@ def programs(draw: Any, max_steps: int = 5) -> Program:
                 b.pool.append(step(b))
                 break
             except _Reject:
-                del b.inputs[saved[0]:]
-                del b.lines[saved[1]:]
-    outputs = [b.pool[-1].name]
-    if len(b.pool) > 2 and draw(st.booleans(), label="second output"):
-        extra = b.pick(lambda e: e.name != outputs[0])
-        outputs.append(extra.name)
+                del b.inputs[saved[0] :]
+                del b.lines[saved[1] :]
+    # every computed value no later line uses is an output (the most recent three), so no
+    # step is dead code; sometimes an input or a used value is returned as well
+    outputs = [e.name for e in _leaves(b.pool)][-3:] or [b.pool[-1].name]
+    others = [e for e in b.pool if e.name not in outputs]
+    if others and draw(st.booleans(), label="extra output"):
+        outputs.append(draw(st.sampled_from(others), label="extra").name)
     return Program(b.inputs, b.lines, outputs, dict(b.shapes))
+
+
+def _leaves(pool: list[_Entry]) -> list[_Entry]:
+    """The computed values (not inputs) that no other value in the pool is built from."""
+    used: set[Any] = set()
+    for entry in pool:
+        stack = list(entry.var.owner.inputs) if entry.var.owner is not None else []
+        while stack:
+            var = stack.pop()
+            if var not in used:
+                used.add(var)
+                if var.owner is not None:
+                    stack.extend(var.owner.inputs)
+    return [e for e in pool if e.var.owner is not None and e.var not in used]
 
 
 # ---------------------------------------------------------------------------------------
 # Smooth programs for the gradient fuzzer
 # ---------------------------------------------------------------------------------------
 SMOOTH_UNARY = (
-    "T.sin({x})", "T.cos({x})", "T.tanh({x})", "T.sigmoid({x})", "T.softplus({x})",
-    "T.arctan({x})", "T.erf({x})", "T.sqr({x})", "-{x}", "T.exp(T.sin({x}))",
-    "T.log(1 + T.sqr({x}))", "T.sqrt(1 + T.sqr({x}))", "1 / (1 + T.sqr({x}))",
-    "(1 + T.sqr({x})) ** 1.5", "T.log(T.sigmoid({x}))", "T.log1p(T.exp({x}))",
-    "T.log(1 + T.exp({x}))", "1 - T.sigmoid({x})", "T.exp({x}) / (1 + T.exp({x}))",
-    "T.clip({x}, -1.0, 1.0)", "T.switch({x} > 0, {x}, 0.5 * {x})", "{x} * 3.0 + 1.0",
-    "T.arcsinh({x})", "T.cosh(T.tanh({x}))",
+    "T.sin({x})",
+    "T.cos({x})",
+    "T.tanh({x})",
+    "T.sigmoid({x})",
+    "T.softplus({x})",
+    "T.arctan({x})",
+    "T.erf({x})",
+    "T.sqr({x})",
+    "-{x}",
+    "T.exp(T.sin({x}))",
+    "T.log(1 + T.sqr({x}))",
+    "T.sqrt(1 + T.sqr({x}))",
+    "1 / (1 + T.sqr({x}))",
+    "(1 + T.sqr({x})) ** 1.5",
+    "T.log(T.sigmoid({x}))",
+    "T.log1p(T.exp({x}))",
+    "T.log(1 + T.exp({x}))",
+    "1 - T.sigmoid({x})",
+    "T.exp({x}) / (1 + T.exp({x}))",
+    "T.clip({x}, -1.0, 1.0)",
+    "T.switch({x} > 0, {x}, 0.5 * {x})",
+    "{x} * 3.0 + 1.0",
+    "T.arcsinh({x})",
+    "T.cosh(T.tanh({x}))",
 )
-SMOOTH_BINARY = ("({a} + {b})", "({a} - {b})", "({a} * {b})", "({a} / (1 + T.sqr({b})))",
-                 "T.log(T.exp({a}) + T.exp({b}))", "T.arctan2({a}, 2 + T.sqr({b}))")
+SMOOTH_BINARY = (
+    "({a} + {b})",
+    "({a} - {b})",
+    "({a} * {b})",
+    "({a} / (1 + T.sqr({b})))",
+    "T.log(T.exp({a}) + T.exp({b}))",
+    "T.arctan2({a}, 2 + T.sqr({b}))",
+)
 SMOOTH_REDUCTIONS = ("sum", "mean", "prod", "logsumexp", "var")
 
 
@@ -767,9 +984,20 @@ def _smooth_reduce(b: _Builder) -> _Entry:
     return b.line(f"T.{fn}({x.name}, axis={axis!r}, keepdims={keepdims})", shape)
 
 
-SMOOTH_STEPS = (_smooth_unary, _smooth_binary, _smooth_reduce, _step_dimshuffle, _step_subtensor,
-                _step_transpose, _step_reshape, _step_set_inc, _step_dot, _step_softmax,
-                _step_join, _step_tile_repeat)
+SMOOTH_STEPS = (
+    _smooth_unary,
+    _smooth_binary,
+    _smooth_reduce,
+    _step_dimshuffle,
+    _step_subtensor,
+    _step_transpose,
+    _step_reshape,
+    _step_set_inc,
+    _step_dot,
+    _step_softmax,
+    _step_join,
+    _step_tile_repeat,
+)
 
 
 @st.composite
@@ -788,6 +1016,6 @@ def smooth_programs(draw: Any, max_steps: int = 4) -> Program:
                 b.pool.append(step(b))
                 break
             except _Reject:
-                del b.inputs[saved[0]:]
-                del b.lines[saved[1]:]
+                del b.inputs[saved[0] :]
+                del b.lines[saved[1] :]
     return Program(b.inputs, b.lines, [b.pool[-1].name], dict(b.shapes))

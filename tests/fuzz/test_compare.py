@@ -13,12 +13,18 @@ INF, NAN = np.inf, np.nan
 def test_close_values_agree_and_far_values_do_not() -> None:
     ref = np.array([1.0, 1e300, 0.0])
     assert not bad_elements(ref * (1 + 1e-9), ref, [], allow_stabilized=True).any()
-    assert bad_elements(np.array([1.01, 1e300, 0.0]), ref, [], allow_stabilized=True).tolist() == [True, False, False]
+    assert bad_elements(np.array([1.01, 1e300, 0.0]), ref, [], allow_stabilized=True).tolist() == [
+        True,
+        False,
+        False,
+    ]
 
 
 def test_float32_gets_a_looser_tolerance_than_float64() -> None:
     ref = np.array([1.0], dtype="float32")
-    assert not bad_elements(np.array([1.0005], dtype="float32"), ref, [], allow_stabilized=False).any()
+    assert not bad_elements(
+        np.array([1.0005], dtype="float32"), ref, [], allow_stabilized=False
+    ).any()
     assert bad_elements(np.array([1.0005]), np.array([1.0]), [], allow_stabilized=False).all()
 
 

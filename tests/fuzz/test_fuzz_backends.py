@@ -13,7 +13,7 @@ from tests.fuzz.strategies import programs
 pytestmark = pytest.mark.needs_gcc
 
 
-@settings(QUICK, max_examples=60)
+@settings(QUICK, max_examples=150)
 @given(programs(max_steps=4))
 def test_random_graphs_agree_between_c_fast_run_and_py_reference(program: Program) -> None:
     check_program(program)

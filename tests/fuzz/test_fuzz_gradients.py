@@ -13,7 +13,7 @@ from tests.fuzz.strategies import smooth_programs
 pytestmark = pytest.mark.needs_gcc
 
 
-@settings(QUICK, max_examples=10)
+@settings(QUICK, max_examples=12)
 @given(smooth_programs(max_steps=3))
 def test_random_smooth_graphs_have_correct_c_gradients(program: Program) -> None:
     check_gradient(program)

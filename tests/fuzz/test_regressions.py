@@ -20,7 +20,10 @@ def test_c_softmax_of_a_vector_compiles_and_matches_scipy() -> None:
     # The C softmax emitter put `continue` outside any loop when the input had one axis.
     x = T.dvector("x")
     values = np.array([0.5, -1.0, 3.0])
-    for fn, expected in ((T.nnet.softmax, sps.softmax(values)), (T.nnet.log_softmax, sps.log_softmax(values))):
+    for fn, expected in (
+        (T.nnet.softmax, sps.softmax(values)),
+        (T.nnet.log_softmax, sps.log_softmax(values)),
+    ):
         f = sg.compile_function([x], fn(x, axis=0), mode="c")
         np.testing.assert_allclose(f(values), expected, rtol=1e-12)
         assert not f.maker.runner.python_nodes
@@ -38,12 +41,16 @@ def test_exp_product_rewrite_adds_bool_exponents_as_numbers() -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize("build", [
-    lambda b: 1 - T.sigmoid(b),
-    lambda b: T.log(T.sigmoid(b)),
-    lambda b: 1 + T.erf(b),
-    lambda b: T.log(1 - b),
-], ids=["one_minus_sigmoid", "log_sigmoid", "one_plus_erf", "log_one_minus"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda b: 1 - T.sigmoid(b),
+        lambda b: T.log(T.sigmoid(b)),
+        lambda b: 1 + T.erf(b),
+        lambda b: T.log(1 - b),
+    ],
+    ids=["one_minus_sigmoid", "log_sigmoid", "one_plus_erf", "log_one_minus"],
+)
 def test_stability_rewrites_that_negate_their_argument_leave_bool_inputs_alone(build) -> None:
     # The stability rules' guard accepted bool, and their right-hand sides negate x
     # (sigmoid(-x), softplus(-x), erfc(-x), log1p(-x)): compiling raised
@@ -66,19 +73,27 @@ def test_subtracting_bool_tensors_is_refused_when_the_graph_is_built() -> None:
     assert (a - 1).dtype == "int64"  # bool minus a number is still fine, as in NumPy
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "log(sum(exp(x))) is rewritten to a max-shifted logsumexp (rewrite/rules/stability.py, "
-    "_log_sum_exp; tensor/reduce.py, logsumexp) whose Max has no identity: over an empty axis "
-    "the rewritten graph raises where the graph as written gives -inf"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "log(sum(exp(x))) is rewritten to a max-shifted logsumexp (rewrite/rules/stability.py, "
+        "_log_sum_exp; tensor/reduce.py, logsumexp) whose Max has no identity: over an empty axis "
+        "the rewritten graph raises where the graph as written gives -inf"
+    ),
+)
 def test_log_sum_exp_over_an_empty_axis_is_minus_infinity() -> None:
     x = T.dmatrix("x")
     f = sg.compile_function([x], T.log(T.sum(T.exp(x), axis=1)), mode="c")
     np.testing.assert_array_equal(f(np.zeros((2, 0))), [-np.inf, -np.inf])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "T.logsumexp (tensor/reduce.py) shifts by max(x), which raises on an empty axis; "
-    "scipy.special.logsumexp (and log(sum(exp(x)))) give -inf"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "T.logsumexp (tensor/reduce.py) shifts by max(x), which raises on an empty axis; "
+        "scipy.special.logsumexp (and log(sum(exp(x)))) give -inf"
+    ),
+)
 def test_logsumexp_over_an_empty_axis_is_minus_infinity() -> None:
     x = T.dmatrix("x")
     f = sg.compile_function([x], T.logsumexp(x, axis=1), mode="c")
@@ -129,3 +144,155 @@ def test_outer_product_keeps_nan_times_zero_as_nan(mode: str) -> None:
     outer, matvec = f(xv, yv, xv[:, None])
     np.testing.assert_array_equal(outer, np.outer(xv, yv))
     np.testing.assert_array_equal(matvec, [0.0, np.nan, 0.0])
+
+
+def test_sqrt_of_int_square_keeps_numpy_wraparound() -> None:
+    # sqrt(x * x) -> |x| was applied to integers, where x * x wraps around: for int32
+    # x = 2**31 - 1 NumPy gives sqrt(1) = 1, the rewrite gave 2147483647, and for x = -2**31
+    # it gave a negative "square root" (rewrite/rules/algebra.py, sqrt_of_sqr_to_abs).
+    x = T.ivector("x")
+    values = np.array([2**31 - 1, -(2**31), -3], dtype=np.int32)
+    with np.errstate(over="ignore"):
+        expected = np.sqrt(values * values)
+    for out in (T.sqrt(T.sqr(x)), T.sqrt(x * x)):
+        got = sg.compile_function([x], out, mode="c")(values)
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "C gammaln(-inf) is +inf (csrc/symgraph_math.h, sg_gammaln_f64/f32 call lgamma), the py "
+        "backend (scipy.special.gammaln) gives -inf"
+    ),
+)
+def test_c_gammaln_of_minus_infinity_matches_the_py_backend() -> None:
+    x = T.dvector("x")
+    values = np.array([-np.inf, np.inf, 0.5])
+    got = sg.compile_function([x], T.gammaln(x), mode="c")(values)
+    expected = sg.compile_function([x], T.gammaln(x), mode="py")(values)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_power_with_an_infinite_constant_exponent_compiles() -> None:
+    # x ** 1e300 with a float32 x makes the exponent float32 inf; the repeated-squaring
+    # rewrite called int(inf) and compiling raised OverflowError
+    # (rewrite/rules/specialize.py, _pow_integer).
+    x = T.fvector("x")
+    values = np.array([0.5, 1.0, 2.0], dtype="float32")
+    with np.errstate(over="ignore"):  # 1e300 rounds to float32 inf
+        power = x**1e300
+    got = sg.compile_function([x], power, mode="c")(values)
+    np.testing.assert_array_equal(got, np.array([0.0, 1.0, np.inf], dtype="float32"))
+
+
+def test_stability_rewrites_do_not_apply_integer_arithmetic_that_wraps() -> None:
+    # The stability rules accepted integer x and built -x or a - b in the integer dtype,
+    # which wraps around where the formula as written computes in float
+    # (rewrite/rules/stability.py, _real): 1 - sigmoid(x) -> sigmoid(-x) gave 0 instead of 1
+    # for x = INT64_MIN, log(exp(a) - exp(b)) -> a + log1mexp(b - a) gave NaN for
+    # a = 4, b = INT64_MIN.
+    a, b = T.lvector("a"), T.lvector("b")
+    lowest = np.iinfo(np.int64).min
+    av, bv = np.array([lowest, 4]), np.array([0, lowest])
+    f = sg.compile_function([a, b], [1 - T.sigmoid(a), T.log(T.exp(a) - T.exp(b))], mode="c")
+    one_minus_sigmoid, log_difference = f(av, bv)
+    np.testing.assert_allclose(one_minus_sigmoid, [1.0, 1 - 1 / (1 + np.exp(-4.0))])
+    assert log_difference[1] == 4.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "C casts a float to an integer with a plain C cast (backends/c/emit/scalar.py, _cast), "
+        "undefined behaviour for NaN, inf and out-of-range values: inside a fused loop gcc drops "
+        "the casts, so exp(int64(int32(inf))) is inf in C and exp(INT32_MIN) = 0 in NumPy"
+    ),
+)
+def test_c_float_to_int_cast_of_non_finite_values_matches_the_py_backend() -> None:
+    x = T.dvector("x")
+    values = np.array([np.inf, -np.inf, np.nan, 1e10, 2.5])
+    out = T.exp(T.cast(T.cast(x, "int32"), "int64"))
+    got = sg.compile_function([x], out, mode="c")(values)
+    with np.errstate(invalid="ignore"):
+        expected = sg.compile_function([x], out, mode="py")(values)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "gcc with -fno-math-errno (backends/c/build.py flags) folds cos(atan(x)) into "
+        "|x| < sqrt(DBL_MAX) ? 1/sqrt(x*x+1) : 0 and sin(atan(x)) into ... : copysign(1, x), so a "
+        "NaN gives 0 and +-1 in C; -fno-builtin-atan -fno-builtin-atanf keeps the NaN"
+    ),
+)
+def test_c_cos_and_sin_of_arctan_propagate_nan() -> None:
+    x = T.dvector("x")
+    values = np.array([np.nan, 0.5])
+    cos_atan = sg.compile_function([x], T.cos(T.arctan(x)), mode="c")(values)
+    sin_atan = sg.compile_function([x], T.sin(T.arctan(x)), mode="c")(values)
+    assert np.isnan(cos_atan[0]) and np.isnan(sin_atan[0])
+    np.testing.assert_allclose(cos_atan[1], np.cos(np.arctan(0.5)))
+    np.testing.assert_allclose(sin_atan[1], np.sin(np.arctan(0.5)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "gcc compiles with -std=gnu11 and no -ffp-contract flag (backends/c/build.py), so it "
+        "contracts a - b * b into fma(-b, b, a): the product no longer overflows, and "
+        "inf - (huge * huge) is inf in C where NumPy's separately rounded ops give inf - inf = NaN; "
+        "-ffp-contract=off gives NumPy's results"
+    ),
+)
+def test_c_does_not_contract_multiply_and_subtract_into_fma() -> None:
+    x = T.dvector("x")
+    out = T.mean(x * x) - T.mean(x) ** 2
+    values = np.full(3, -1e300)
+    got = sg.compile_function([x], out, mode="c")(values)
+    with np.errstate(all="ignore"):
+        expected = sg.compile_function([x], out, mode="py")(values)
+    assert np.isnan(expected)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_minus_one_times_a_bool_compiles_and_gives_minus_one() -> None:
+    # -1 * x -> -x negated the bool factor itself: compiling raised "TypeError: cannot negate
+    # a bool tensor" (rewrite/rules/specialize.py, mul_minus_one_to_neg).
+    b = T.tensor("bool", shape=(None,), name="b")
+    got = sg.compile_function([b], b * -1, mode="c")(np.array([True, False]))
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, [-1, 0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "exp(x) / sum(exp(x)) is rewritten to softmax(x) (rewrite/rules/stability.py, "
+        "exp_over_sum_exp_to_softmax); with a +inf in x the max-shifted softmax computes inf - inf "
+        "and every element becomes NaN, where the formula as written gives 0 for the finite ones"
+    ),
+)
+def test_softmax_rewrite_keeps_the_zeros_next_to_an_infinite_input() -> None:
+    x = T.dvector("x")
+    out = T.exp(x) / T.exp(x).sum(axis=-1, keepdims=True)
+    got = sg.compile_function([x], out, mode="c")(np.array([1.0, np.inf, 2.0]))
+    assert got[0] == 0.0 and got[2] == 0.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "C writes isinf(x) straight into a bool (backends/c/emit/scalar.py, IsInf: "
+        "'(uint8_t)isinf(x)'); glibc's isinf(-inf) is -1, so the bool holds 255 and casting it "
+        "to float gives 255.0 (clip(isinf(x), -2.5, 10) gives 10); '(uint8_t)(isinf(x) != 0)' "
+        "(and the same for isnan) fixes it"
+    ),
+)
+def test_c_isinf_of_minus_infinity_is_a_proper_bool() -> None:
+    x = T.dvector("x")
+    got = sg.compile_function([x], T.cast(T.isinf(x), "float64"), mode="c")(
+        np.array([-np.inf, np.inf, 1.0])
+    )
+    np.testing.assert_array_equal(got, [1.0, 1.0, 0.0])

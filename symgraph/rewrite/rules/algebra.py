@@ -451,6 +451,12 @@ def _nonnegative(m: Match) -> bool:
     return known_nonnegative(m["x"])
 
 
+def _float(m: Match) -> bool:
+    # integer x * x wraps around on overflow where |x| does not (and |INT_MIN| < 0), so the
+    # identity sqrt(x*x) = |x| only holds for floats
+    return str(m["x"].type.dtype).startswith("float")  # type: ignore[attr-defined]
+
+
 INVERSES = RuleSet("inverses", [
     # exp overflows to inf for x > 709; log(exp(x)) = x for real x
     Rule("log_of_exp", p.log(p.exp(x)), x, _real, doc="log(exp(x)) = x, x real"),
@@ -461,9 +467,10 @@ INVERSES = RuleSet("inverses", [
     Rule("expm1_of_log1p", p.expm1(p.log1p(x)), x, _nonnegative,
          doc="expm1(log1p(x)) = x for x >= -1 (guarded: x known >= 0)", domain={"x": (0.0, 5.0)}),
     # sqr(x) overflows for |x| > 1e154, |x| does not
-    Rule("sqrt_of_sqr_to_abs", p.sqrt(p.sqr(x)), p.abs_(x), _real, doc="sqrt(x*x) = |x|, x real"),
-    Rule("sqrt_of_self_product_to_abs", p.sqrt(x * x), p.abs_(x), _real,
-         doc="sqrt(x*x) = |x|, x real"),
+    Rule("sqrt_of_sqr_to_abs", p.sqrt(p.sqr(x)), p.abs_(x), _float,
+         doc="sqrt(x*x) = |x|, x float"),
+    Rule("sqrt_of_self_product_to_abs", p.sqrt(x * x), p.abs_(x), _float,
+         doc="sqrt(x*x) = |x|, x float"),
     Rule("sqr_of_sqrt", p.sqr(p.sqrt(x)), x, _nonnegative, doc="sqrt(x)**2 = x for x >= 0",
          domain={"x": (0.0, 5.0)}),
     Rule("abs_of_abs", p.abs_(p.abs_(x)), p.abs_(x), doc="||x|| = |x|"),

@@ -6,6 +6,8 @@ because canonical and stable forms are easier to match than specialized ones.
 
 from __future__ import annotations
 
+import math
+
 from symgraph import scalar as ps
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Apply
@@ -60,7 +62,9 @@ def _pow_integer(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if x.type.dtype != out.type.dtype or any(s != 1 for s in y.type.shape):  # type: ignore[attr-defined]
         return None
     exponent = scalar_constant(y)
-    if exponent is None or isinstance(exponent, complex) or exponent != int(exponent):
+    if exponent is None or isinstance(exponent, complex) or not math.isfinite(exponent):
+        return None  # (an inf or NaN exponent, e.g. float32(1e300), has no int value)
+    if exponent != int(exponent):
         return None
     n = int(exponent)
     if n in (-1, 1, 2) or abs(n) > MAX_SQUARING_EXPONENT:
@@ -89,6 +93,9 @@ def _mul_minus_one_to_neg(fgraph: FunctionGraph, node: Apply) -> Replacement:
         if scalar_constant(v) == -1 and all(s == 1 for s in v.type.shape):  # type: ignore[attr-defined]
             rest = node.inputs[:i] + node.inputs[i + 1:]
             inner = rest[0] if len(rest) == 1 else tm.mul(*rest)
+            if inner.type.dtype != out.type.dtype:  # type: ignore[attr-defined]
+                # negate in the product's dtype: a bool factor (-1 * True = -1) has no -x
+                inner = tm.cast(inner, out.type.dtype)  # type: ignore[attr-defined]
             return [like(tm.neg(inner), out)]
     return None
 

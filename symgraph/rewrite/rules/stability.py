@@ -24,7 +24,7 @@ from symgraph.graph.node import Apply, Variable
 from symgraph.rewrite import pattern as p
 from symgraph.rewrite.engine import LocalRewrite, Replacement
 from symgraph.rewrite.match import (
-    elemwise_node, is_real, keepdims_axes, negated, scalar_constant, single_client,
+    elemwise_node, is_float, is_real, keepdims_axes, negated, scalar_constant, single_client,
 )
 from symgraph.rewrite.pattern import Match, PatternVar, Rule, RuleSet
 from symgraph.rewrite.rules.algebra import replaced_in_product
@@ -43,8 +43,9 @@ ERFC_SERIES_TERMS = 10
 
 
 def _real(m: Match) -> bool:
-    # not bool either: several right-hand sides negate x, and -x is not defined for bool
-    return all(is_real(v) and v.type.dtype != "bool" for v in m.bindings.values())  # type: ignore[attr-defined]
+    # floats only: the right-hand sides negate x or subtract the operands in their own dtype,
+    # and for integers that wraps around (-INT_MIN is INT_MIN) or is undefined (bool)
+    return all(is_float(v) for v in m.bindings.values())
 
 
 def _is_erf_like(var: Variable) -> bool:
@@ -56,9 +57,9 @@ def _is_erf_like(var: Variable) -> bool:
 
 
 def _log1p_candidate(m: Match) -> bool:
-    # 1 +- erf(x) has a better rewrite (erfc); let that one apply. log1p(-x) needs a
-    # negatable x (not bool)
-    return not _is_erf_like(m["x"]) and m["x"].type.dtype != "bool"  # type: ignore[attr-defined]
+    # 1 +- erf(x) has a better rewrite (erfc); let that one apply. log1p(-x) needs a float
+    # x (integer -x wraps around at INT_MIN; bool has no -x)
+    return not _is_erf_like(m["x"]) and is_float(m["x"])
 
 
 # -- log1mexp ------------------------------------------------------------------------------------
@@ -285,7 +286,8 @@ def _exp_over_exp_sum(fgraph: FunctionGraph, node: Apply) -> Replacement:
     def pick(num: list[Variable], den: list[Variable]) -> Any:
         for i, d in enumerate(den):
             pair = _exp_pair(d, ps.Add)
-            if pair is None or not all(is_real(v) for v in pair):
+            # floats only: a - b of integers wraps around
+            if pair is None or not all(is_float(v) for v in pair):
                 continue
             for j, n in enumerate(num):
                 exp_node = elemwise_node(n, ps.Exp)
@@ -306,7 +308,8 @@ def _exp_over_exp_difference(fgraph: FunctionGraph, node: Apply) -> Replacement:
     def pick(num: list[Variable], den: list[Variable]) -> Any:
         for i, d in enumerate(den):
             pair = _exp_pair(d, ps.Sub)
-            if pair is None or not all(is_real(v) for v in pair):
+            # floats only: b - a of integers wraps around
+            if pair is None or not all(is_float(v) for v in pair):
                 continue
             a, b = pair
             for j, n in enumerate(num):
