@@ -88,6 +88,11 @@ class CSegment:
         keep = []
         for k, arr in enumerate(values):
             arr = np.asarray(arr)
+            want = self.inputs[k].type  # type: ignore[attr-defined]
+            if arr.ndim != want.ndim:
+                # only reachable with trust_input=True: the generated C indexes want.ndim axes
+                raise TypeError(f"input {self.inputs[k]} expects {want.describe()} (ndim={want.ndim}), "
+                                f"got an array with ndim={arr.ndim} and shape {arr.shape}")
             if arr.dtype != self.in_dtypes[k]:
                 arr = arr.astype(self.in_dtypes[k])
             item = arr.itemsize
@@ -223,9 +228,8 @@ class CRunner:
 
         self._plan: list[tuple[str, Any, list[int], list[int]]] = []
         for kind, step in self.steps:
-            ins = step.inputs if kind == "c" else step.inputs
-            outs = step.outputs if kind == "c" else step.outputs
-            self._plan.append((kind, step, [slot(v) for v in ins], [slot(v) for v in outs]))
+            # a CSegment and an Apply both name what they read and write
+            self._plan.append((kind, step, [slot(v) for v in step.inputs], [slot(v) for v in step.outputs]))
         self._out_index = [slot(o) for o in self.fgraph.outputs]
         self._template = template
         # outputs that would otherwise share memory with an input, a constant or a Python

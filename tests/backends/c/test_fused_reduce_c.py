@@ -118,3 +118,16 @@ def test_elemwise_reduce_infers_its_static_shape():
 
     node = ElemwiseReduce(Sum((1,)), ps.exp)(x)
     assert node.type.shape == (3,)
+
+
+def test_the_py_backend_runs_a_fused_node_repeatedly_with_the_same_results():
+    from symgraph import scalar as ps
+    from symgraph.tensor.reduce import Sum
+
+    x = T.dmatrix("x")
+    out = ElemwiseReduce(Sum((0,)), ps.exp)(x)
+    f = sg.compile_function([x], out, mode="py", optimizer="none")
+    rng = np.random.default_rng(5)
+    for shape in [(3, 4), (5, 2), (0, 3)]:
+        v = rng.standard_normal(shape)
+        _check(f, np.exp(v).sum(axis=0), v)

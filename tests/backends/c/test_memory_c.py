@@ -156,3 +156,11 @@ def test_concurrent_calls_from_threads_use_separate_workspaces():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_trust_input_with_a_wrong_ndim_raises_naming_the_input():
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], x * 2.0, mode="c")
+    f.trust_input = True
+    with pytest.raises(TypeError, match=r"input x expects float64 matrix \(ndim=2\), got an array with ndim=1"):
+        f(np.arange(3.0))

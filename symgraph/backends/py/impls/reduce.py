@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import math
 from collections.abc import Callable
 
@@ -93,11 +95,19 @@ def py_argmin(op: Argmin, node: Apply, inputs: list[np.ndarray]) -> list[np.ndar
     return [_arg_reduce(np.argmin, "argmin", op, inputs[0])]
 
 
+# the Elemwise and Reduce nodes an ElemwiseReduce node stands for, built once per node
+# (make_node inspects the stack for the user's line: too slow to repeat on every call)
+_UNFUSED: weakref.WeakKeyDictionary[Apply, tuple[Apply, Apply]] = weakref.WeakKeyDictionary()
+
+
 @perform.register(ElemwiseReduce)
 def py_elemwise_reduce(op: ElemwiseReduce, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     from symgraph.tensor.elemwise import Elemwise
 
-    inner = Elemwise(op.scalar_op).make_node(*node.inputs)
+    pair = _UNFUSED.get(node)
+    if pair is None:
+        inner = Elemwise(op.scalar_op).make_node(*node.inputs)
+        pair = _UNFUSED[node] = (inner, op.reduce.make_node(inner.outputs[0]))
+    inner, outer = pair
     (values,) = perform(inner.op, inner, inputs)
-    outer = op.reduce.make_node(inner.outputs[0])
     return perform(outer.op, outer, [np.asarray(values, dtype=inner.outputs[0].type.dtype)])
