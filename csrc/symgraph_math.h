@@ -231,8 +231,30 @@ static inline double sg_trigamma_f64(double x) {
 }
 static inline float sg_trigamma_f32(float x) { return (float)sg_trigamma_f64(x); }
 
-/* gammaln as scipy: log|gamma(x)| */
-static inline double sg_gammaln_f64(double x) { return lgamma(x); }
-static inline float sg_gammaln_f32(float x) { return lgammaf(x); }
+/* gammaln as scipy: log|gamma(x)|, except that scipy gives -inf at -inf (lgamma: +inf) */
+static inline double sg_gammaln_f64(double x) { return x == -INFINITY ? -INFINITY : lgamma(x); }
+static inline float sg_gammaln_f32(float x) { return x == -INFINITY ? -INFINITY : lgammaf(x); }
+
+/* Float to integer conversions as NumPy does them on x86-64. A plain C cast of NaN, an
+ * infinity or an out-of-range value is undefined behaviour (gcc may drop or reorder it);
+ * these give what the hardware conversion NumPy uses gives: the "integer indefinite" value
+ * (INT_MIN) for signed targets, narrow types through int32, and for unsigned targets the
+ * value modulo 2^n in range, 0 above it and 2^(n-1) for NaN and far negatives. */
+static inline int32_t sg_f2i32(double x) {
+  return (x > -2147483649.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
+}
+static inline int64_t sg_f2i64(double x) {
+  return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? (int64_t)x : INT64_MIN;
+}
+static inline uint32_t sg_f2u32(double x) {
+  if (x >= 0.0 && x < 4294967296.0) return (uint32_t)x;
+  if (x < 0.0 && x > -2147483649.0) return (uint32_t)(int32_t)x;
+  return x >= 4294967296.0 ? 0u : 0x80000000u;
+}
+static inline uint64_t sg_f2u64(double x) {
+  if (x >= 0.0 && x < 18446744073709551616.0) return (uint64_t)x;
+  if (x < 0.0 && x >= -9223372036854775808.0) return (uint64_t)(int64_t)x;
+  return x >= 18446744073709551616.0 ? 0u : 0x8000000000000000u;
+}
 
 #endif

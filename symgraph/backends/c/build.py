@@ -86,9 +86,13 @@ LARGE_SOURCE = 150_000
 def base_flags() -> list[str]:
     # -fno-math-errno lets gcc vectorize sqrt and friends, and -fno-trapping-math lets it
     # turn selects (x >= 0 ? a : b) into blends inside vector loops; neither changes results
-    # (symgraph never reads errno or the floating-point exception flags)
+    # (symgraph never reads errno or the floating-point exception flags).
+    # -ffp-contract=off: gcc would otherwise fuse a*b-c into one fma, whose single rounding
+    # differs from NumPy's two (where the difference cancels, results differ by far more
+    # than rounding, and an overflowing product no longer overflows). -fno-builtin-atan:
+    # gcc folds cos(atan(x)) into 1/sqrt(x*x+1) and sin(atan(x)) likewise, wrong for NaN.
     return ["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
-            "-fopenmp", "-w"]
+            "-ffp-contract=off", "-fno-builtin-atan", "-fno-builtin-atanf", "-fopenmp", "-w"]
 
 
 def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,

@@ -135,7 +135,15 @@ def _cast(expr: str, from_dtype: str, to_dtype: str) -> str:
         return expr
     if to_dtype == "bool":
         return f"((uint8_t)(({expr}) != 0))"
+    if _is_f(from_dtype) and to_dtype in _FLOAT_TO_INT:
+        # a plain C cast is undefined for NaN, inf and out-of-range values
+        return f"(({ctype(to_dtype)}){_FLOAT_TO_INT[to_dtype]}({expr}))"
     return f"(({ctype(to_dtype)})({expr}))"
+
+
+#: float -> integer conversion helpers (csrc/symgraph_math.h) giving NumPy's x86-64 results
+_FLOAT_TO_INT = {"int8": "sg_f2i32", "int16": "sg_f2i32", "int32": "sg_f2i32", "uint8": "sg_f2i32",
+                 "uint16": "sg_f2i32", "int64": "sg_f2i64", "uint32": "sg_f2u32", "uint64": "sg_f2u64"}
 
 
 def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], out_dtype: str,
@@ -178,9 +186,9 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
         a, b = (_cast(x, d, common) for x, d in zip(args, in_dtypes))
         return f"((uint8_t)({a} {COMPARISONS[cls]} {b}))"
     if cls is ps.IsNan:
-        return f"((uint8_t)isnan({args[0]}))" if _is_f(in_dtypes[0]) else "((uint8_t)0)"
+        return f"((uint8_t)(isnan({args[0]}) != 0))" if _is_f(in_dtypes[0]) else "((uint8_t)0)"
     if cls is ps.IsInf:
-        return f"((uint8_t)isinf({args[0]}))" if _is_f(in_dtypes[0]) else "((uint8_t)0)"
+        return f"((uint8_t)(isinf({args[0]}) != 0))" if _is_f(in_dtypes[0]) else "((uint8_t)0)"
     if cls in BITWISE:
         a, b = (_cast(x, d, out_dtype) for x, d in zip(args, in_dtypes))
         return f"(({ctype(out_dtype)})({a} {BITWISE[cls]} {b}))"
