@@ -42,6 +42,10 @@ typedef struct {
     sg_ws_slot *ws;
     int64_t n_slots;
     int busy;
+    /* for call_args (set by set_args): the static length of each input axis (-1: any),
+     * and whether to return the single output itself rather than a list */
+    int64_t *static_shapes;
+    int single;
 } Caller;
 
 static void caller_dealloc(Caller *self) {
@@ -52,6 +56,7 @@ static void caller_dealloc(Caller *self) {
     PyMem_Free(self->in_typenums);
     PyMem_Free(self->in_ndims);
     PyMem_Free(self->out_typenums);
+    PyMem_Free(self->static_shapes);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -105,17 +110,13 @@ static PyObject *wrap_output(sg_array *a, int typenum) {
     return arr;
 }
 
-static PyObject *caller_call(Caller *self, PyObject *args, PyObject *kwds) {
-    PyObject *values;
-    if (!PyArg_ParseTuple(args, "O", &values)) return NULL;
-    PyObject *seq = PySequence_Fast(values, "a segment takes a sequence of arrays");
-    if (!seq) return NULL;
-    if (PySequence_Fast_GET_SIZE(seq) != self->n_in) {
-        Py_DECREF(seq);
-        PyErr_Format(PyExc_TypeError, "segment expects %zd arrays, got %zd", self->n_in,
-                     PySequence_Fast_GET_SIZE(seq));
-        return NULL;
-    }
+/* Run the segment on items[0..n_in). user_args: the items are a user's call arguments, so
+ * a Python float (int) is also accepted for a float64 (int64) 0-d input, static axis
+ * lengths are checked, and anything else, and any error the segment reports, gives
+ * NotImplemented (the caller's Python path then converts, checks and explains). */
+static PyObject *run_items(Caller *self, PyObject *const *items, int user_args) {
+    double scalars_f[SG_STACK_ARRAYS];
+    int64_t scalars_i[SG_STACK_ARRAYS];
     sg_array in_stack[SG_STACK_ARRAYS], out_stack[SG_STACK_ARRAYS];
     sg_array *in = self->n_in > SG_STACK_ARRAYS ? PyMem_Malloc(sizeof(sg_array) * self->n_in) : in_stack;
     sg_array *out = self->n_out > SG_STACK_ARRAYS ? PyMem_Malloc(sizeof(sg_array) * self->n_out) : out_stack;
@@ -123,7 +124,26 @@ static PyObject *caller_call(Caller *self, PyObject *args, PyObject *kwds) {
     if (!in || !out) { PyErr_NoMemory(); goto done; }
     int64_t work = 0;
     for (Py_ssize_t k = 0; k < self->n_in; ++k) {
-        PyObject *obj = PySequence_Fast_GET_ITEM(seq, k);
+        PyObject *obj = items[k];
+        if (user_args && self->in_ndims[k] == 0 && k < SG_STACK_ARRAYS) {
+            if (PyFloat_CheckExact(obj) && self->in_typenums[k] == NPY_DOUBLE) {
+                scalars_f[k] = PyFloat_AS_DOUBLE(obj);
+                in[k].data = &scalars_f[k];
+                in[k].ndim = 0;
+                work += 1;
+                continue;
+            }
+            if (PyLong_CheckExact(obj) && self->in_typenums[k] == NPY_INT64) {
+                int overflow = 0;
+                long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+                if (overflow || (v == -1 && PyErr_Occurred())) { PyErr_Clear(); goto not_implemented; }
+                scalars_i[k] = (int64_t)v;
+                in[k].data = &scalars_i[k];
+                in[k].ndim = 0;
+                work += 1;
+                continue;
+            }
+        }
         if (!PyArray_CheckExact(obj)) goto not_implemented;
         PyArrayObject *arr = (PyArrayObject *)obj;
         int nd = PyArray_NDIM(arr);
@@ -137,6 +157,9 @@ static PyObject *caller_call(Caller *self, PyObject *args, PyObject *kwds) {
         int64_t size = 1;
         for (int d = 0; d < nd; ++d) {
             if (strides[d] % item) goto not_implemented;
+            if (user_args && self->static_shapes && self->static_shapes[SG_MAXDIM * k + d] >= 0
+                && self->static_shapes[SG_MAXDIM * k + d] != shape[d])
+                goto not_implemented;
             in[k].shape[d] = shape[d];
             in[k].strides[d] = strides[d] / item;
             size *= shape[d];
@@ -168,7 +191,13 @@ static PyObject *caller_call(Caller *self, PyObject *args, PyObject *kwds) {
         free(ws);
     }
     if (status) {
+        if (user_args) goto not_implemented;  /* the Python path reruns it and explains */
         result = Py_BuildValue("(Ls)", (long long)err.node, err.message);
+        goto done;
+    }
+    if (user_args && self->single) {
+        result = wrap_output(&out[0], self->out_typenums[0]);
+        for (Py_ssize_t j = 1; j < self->n_out; ++j) free(out[j].data);
         goto done;
     }
     result = PyList_New(self->n_out);
@@ -191,9 +220,77 @@ not_implemented:
 done:
     if (in != in_stack) PyMem_Free(in);
     if (out != out_stack) PyMem_Free(out);
+    return result;
+}
+
+static PyObject *caller_call(Caller *self, PyObject *args, PyObject *kwds) {
+    PyObject *values;
+    if (!PyArg_ParseTuple(args, "O", &values)) return NULL;
+    PyObject *seq = PySequence_Fast(values, "a segment takes a sequence of arrays");
+    if (!seq) return NULL;
+    if (PySequence_Fast_GET_SIZE(seq) != self->n_in) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_TypeError, "segment expects %zd arrays, got %zd", self->n_in,
+                     PySequence_Fast_GET_SIZE(seq));
+        return NULL;
+    }
+    PyObject *result = run_items(self, PySequence_Fast_ITEMS(seq), 0);
     Py_DECREF(seq);
     return result;
 }
+
+/* call_args(args): a user's positional arguments (a tuple) straight to the segment, for a
+ * Function whose whole graph is this segment. NotImplemented when anything needs the
+ * Python path (a conversion, a check to explain, an error to report). */
+static PyObject *caller_call_args(Caller *self, PyObject *args) {
+    if (!PyTuple_CheckExact(args) || PyTuple_GET_SIZE(args) != self->n_in || !self->static_shapes)
+        Py_RETURN_NOTIMPLEMENTED;
+    return run_items(self, &PyTuple_GET_ITEM(args, 0), 1);
+}
+
+/* set_args(static_shapes, single): enable call_args. static_shapes[k] is the input's
+ * static shape, None for an axis of any length. */
+static PyObject *caller_set_args(Caller *self, PyObject *args) {
+    PyObject *shapes;
+    int single;
+    if (!PyArg_ParseTuple(args, "Op", &shapes, &single)) return NULL;
+    if (PySequence_Size(shapes) != self->n_in) {
+        PyErr_SetString(PyExc_ValueError, "one static shape per input");
+        return NULL;
+    }
+    int64_t *table = PyMem_Malloc(sizeof(int64_t) * SG_MAXDIM * (self->n_in ? self->n_in : 1));
+    if (!table) return PyErr_NoMemory();
+    for (Py_ssize_t k = 0; k < self->n_in; ++k) {
+        PyObject *shape = PySequence_GetItem(shapes, k);
+        if (!shape) { PyMem_Free(table); return NULL; }
+        Py_ssize_t nd = PySequence_Size(shape);
+        if (nd != self->in_ndims[k] || nd > SG_MAXDIM) {
+            Py_DECREF(shape);
+            PyMem_Free(table);
+            PyErr_SetString(PyExc_ValueError, "a static shape does not match its input's ndim");
+            return NULL;
+        }
+        for (Py_ssize_t d = 0; d < nd; ++d) {
+            PyObject *n = PySequence_GetItem(shape, d);
+            table[SG_MAXDIM * k + d] = (n == Py_None || n == NULL) ? -1 : (int64_t)PyLong_AsLongLong(n);
+            Py_XDECREF(n);
+        }
+        Py_DECREF(shape);
+        if (PyErr_Occurred()) { PyMem_Free(table); return NULL; }
+    }
+    PyMem_Free(self->static_shapes);
+    self->static_shapes = table;
+    self->single = single && self->n_out >= 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef caller_methods[] = {
+    {"call_args", (PyCFunction)caller_call_args, METH_O,
+     "call_args(args): run on a user's positional arguments; NotImplemented: use the Python path"},
+    {"set_args", (PyCFunction)caller_set_args, METH_VARARGS,
+     "set_args(static_shapes, single): enable call_args"},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyTypeObject CallerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -204,6 +301,7 @@ static PyTypeObject CallerType = {
     .tp_init = (initproc)caller_init,
     .tp_dealloc = (destructor)caller_dealloc,
     .tp_call = (ternaryfunc)caller_call,
+    .tp_methods = caller_methods,
     .tp_doc = "Calls one compiled segment on NumPy arrays.",
 };
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/mman.h>
 
 #define SG_MAXDIM 16
 
@@ -59,6 +60,22 @@ static inline int sg_is_contiguous(const sg_array *a) {
 }
 
 /* Allocate a C-contiguous array of the given shape; returns 0 on failure. */
+/* Ask for transparent huge pages on big buffers (as NumPy does for its own): a fresh 80 MB
+ * output is otherwise 20,000 page faults on first touch, which cost as much as the
+ * arithmetic of a fused loop. Advice only: it changes no result and may be ignored. */
+#define SG_HUGE_BYTES ((size_t)4 << 20)
+static inline void sg_advise_huge(void *p, size_t n) {
+#if defined(MADV_HUGEPAGE) && !defined(SG_NO_HUGEPAGE)
+    if (p && n >= SG_HUGE_BYTES) {
+        uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+        uintptr_t end = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+        if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+    }
+#else
+    (void)p; (void)n;
+#endif
+}
+
 static inline int sg_alloc(sg_array *a, int64_t ndim, const int64_t *shape, size_t itemsize) {
     a->ndim = ndim;
     size_t n = 1;
@@ -70,6 +87,7 @@ static inline int sg_alloc(sg_array *a, int64_t ndim, const int64_t *shape, size
     sg_contiguous_strides(a);
     if (__builtin_mul_overflow(n, itemsize, &n)) { a->data = NULL; return 0; }
     a->data = malloc(n ? n : 1);
+    sg_advise_huge(a->data, n);
     return a->data != NULL;
 }
 
@@ -98,6 +116,7 @@ static inline int sg_ws_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const
         free(slot->ptr);
         slot->ptr = malloc(bytes);
         slot->cap = slot->ptr ? bytes : 0;
+        sg_advise_huge(slot->ptr, bytes);
     }
     a->data = slot->ptr;
     return a->data != NULL;

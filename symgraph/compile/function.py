@@ -49,6 +49,20 @@ class Function:
         ]
         # the C runner copies any output that could share memory with an input itself
         self._never_alias = getattr(self._runner, "outputs_never_alias", False)
+        self._c_call = self._direct_c_call()
+
+    def _direct_c_call(self) -> Any:
+        """The C extension's ``call_args`` when the whole function is one C segment taking the
+        inputs in order (no shared variables, updates or NaN guard): a call then goes from
+        the argument tuple to the generated code without a Python step; the extension
+        declines (NotImplemented) whatever needs the checks and conversions below."""
+        direct = getattr(self._runner, "_direct", None)
+        caller = getattr(direct, "caller", None)
+        if (caller is None or not hasattr(caller, "call_args") or self._shared or self._updates
+                or getattr(self._runner, "nan_guard", False) or len(self._specs) != len(direct.inputs)):
+            return None
+        caller.set_args([t.shape for t in self._types], self._single)  # type: ignore[attr-defined]
+        return caller.call_args
 
     def _fname(self) -> str:
         return f"{self.name}()" if self.name else "function"
@@ -85,6 +99,10 @@ class Function:
         return values
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._c_call is not None and not kwargs:
+            result = self._c_call(args)
+            if result is not NotImplemented:
+                return result
         if not kwargs and len(args) == len(self._specs):
             values = list(args)
             if not self.trust_input:

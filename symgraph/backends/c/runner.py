@@ -20,6 +20,7 @@ from symgraph.backends.c import build as cbuild
 from symgraph.backends.c.ctypes import Unsupported
 from symgraph.backends.c.emit import EmitContext, _load_emitters, emit
 from symgraph.backends.c.module import SegmentSource, assemble
+from symgraph.backends.c.omp import serial_branches
 from symgraph.backends.py.dispatch import perform
 from symgraph.backends.py.runner import _check_finite_outputs, _load_impls, describe_failure
 from symgraph.errors import ShapeMismatchError, built_at
@@ -199,6 +200,7 @@ class CRunner:
         self._plan_storage()
 
     def _build_segment(self, source: SegmentSource, cache: Any) -> CSegment:
+        source.source = serial_branches(source.source)  # small loops never enter libgomp
         key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags() + self.extra_flags)]
         for header in sorted(cbuild.csrc_dir().glob("*.h")):
             key_parts.append(header.read_text())
