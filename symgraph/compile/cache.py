@@ -4,6 +4,10 @@ An entry is a folder named by the hash of everything that determines the artifac
 (generated source, compiler and flags, BLAS, symgraph version). Building happens under
 a file lock into a temporary file that is renamed into place, and a checksum written
 next to it lets a truncated or corrupted artifact be detected and rebuilt.
+
+Records are small files (a digest of their content, then the content), written whole by
+an atomic rename; the function cache keeps its entries as records in the ``functions``
+folder of the cache (see function_cache.py).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from filelock import FileLock
 
 _ARTIFACT = "artifact"
 _CHECKSUM = "artifact.sha256"
+_RECORD = "record"
+#: the folder of the cache that holds the function cache's records
+FUNCTIONS_DIR = "functions"
 
 
 def _sha256_file(path: Path) -> str:
@@ -34,8 +41,10 @@ def _sha256_file(path: Path) -> str:
 class ArtifactCache:
     """Compiled artifacts under ``root`` (``config.compiledir`` by default)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], probe: bool = True) -> None:
         self.root = Path(root)
+        if not probe:  # a folder inside a cache that was probed already
+            return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             probe = self.root / f".write-test-{os.getpid()}"
@@ -95,15 +104,42 @@ class ArtifactCache:
                     tmp.unlink()
         return entry / _ARTIFACT, True
 
+    def read_record(self, key: str) -> bytes | None:
+        """The record stored under ``key``, or None if there is none or it is damaged."""
+        try:
+            data = (self.entry_dir(key) / _RECORD).read_bytes()
+        except OSError:
+            return None
+        digest, payload = data[:32], data[32:]
+        if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
+            return None
+        return payload
+
+    def write_record(self, key: str, payload: bytes) -> None:
+        """Store ``payload`` under ``key``, replacing what was there, in one atomic rename
+        (readers see the old record or the new one, never a mix)."""
+        entry = self.entry_dir(key)
+        entry.mkdir(parents=True, exist_ok=True)
+        tmp = entry / f".tmp-{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            tmp.write_bytes(hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, entry / _RECORD)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
     def entries(self) -> list[Path]:
         if not self.root.is_dir():
             return []
         return sorted(p for p in self.root.glob("??/*") if p.is_dir())
 
     def clear(self) -> int:
+        """Remove every entry (and the function cache's records); returns how many entries."""
         count = len(self.entries())
         for sub in self.root.glob("??"):
             shutil.rmtree(sub, ignore_errors=True)
+        # function records name entries that are gone now
+        shutil.rmtree(self.root / FUNCTIONS_DIR, ignore_errors=True)
         return count
 
 

@@ -24,7 +24,8 @@ class Function:
     maker : FunctionMaker
         ``maker.fgraph`` is the optimized graph.
     rewrites_applied : collections.Counter
-        How often each rewrite fired while compiling.
+        How often each rewrite fired while compiling (or, for a function loaded from the
+        function cache, in the compile that stored it: ``maker.rewrite_log.from_cache``).
     """
 
     def __init__(self, maker: FunctionMaker, build_args: dict[str, Any]) -> None:
@@ -155,7 +156,13 @@ class Function:
             f"{self._fname()}: backend {self.maker.backend_name!r}, optimizer {self.maker.optimizer!r}",
             f"graph: {self.maker.user_fgraph_size} nodes as written, {len(self.maker.fgraph.apply_nodes)} after rewriting",
         ]
+        from_cache = getattr(log, "from_cache", False)
+        if from_cache:
+            lines.append("loaded from the function cache: no phase ran in this compile; the times below are "
+                         "those of the compile that stored it")
         for phase, seconds in log.phase_times.items():
+            if from_cache:
+                seconds = log.cached_phase_times.get(phase, seconds)  # type: ignore[attr-defined]
             reason = log.stop_reasons.get(phase, "")
             sizes = getattr(log, "phase_sizes", {}).get(phase)
             size_text = f", {sizes[0]} -> {sizes[1]} nodes" if sizes else ""

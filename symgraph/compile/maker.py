@@ -3,6 +3,9 @@
 Steps: normalise inputs/outputs/updates, substitute ``givens``, find the shared
 variables used, check for missing and unused inputs, build a FunctionGraph (outputs
 followed by update values), run the rewrite phases, and hand it to the backend.
+
+The last three steps are skipped when the function cache (function_cache.py) holds the
+same graph: the rewritten graph and the backend's compiled code are loaded instead.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from symgraph.backends.registry import get_backend
+from symgraph.compile import function_cache
 from symgraph.compile.io import In
 from symgraph.compile.modes import resolve_backend, resolve_optimizer
 from symgraph.compile.shared import SharedVariable
-from symgraph.errors import MissingInputError, UnusedInputError
+from symgraph.errors import MissingInputError, UnusedInputError, user_frame
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Constant, Variable
 from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs
@@ -124,10 +128,37 @@ class FunctionMaker:
                 if on_unused_input == "warn":
                     warnings.warn(msg, stacklevel=3)
 
-        self.fgraph = FunctionGraph(explicit + list(self.shared_inputs), out_vars + update_vars, clone=True)
-        self.user_fgraph_size = len(self.fgraph.apply_nodes)
-        self.rewrite_log: RewriteLog = rewrite_graph(self.fgraph, self.optimizer)
-        self.runner = self._build_backend()
+        fgraph_inputs = explicit + list(self.shared_inputs)
+        fgraph_outputs = out_vars + update_vars
+        backend = self._choose_backend()
+        #: 'hit', 'stored' or why the function cache was not used (see function_cache.py)
+        self.function_cache_status = "off"
+        key = None
+        try:
+            key = function_cache.function_key(fgraph_inputs, fgraph_outputs, self.backend_name, self.optimizer,
+                                              self.nan_guard, user_frame())
+        except function_cache.Uncacheable as exc:
+            self.function_cache_status = f"not cached: {exc}"
+        restored = function_cache.load(key, fgraph_inputs, self.nan_guard) if key is not None else None
+        if restored is not None:
+            self.fgraph = restored.fgraph
+            self.user_fgraph_size = restored.user_fgraph_size
+            self.rewrite_log: RewriteLog = restored.rewrite_log
+            self.runner = restored.runner
+            self.function_cache_status = "hit"
+        else:
+            self.fgraph = FunctionGraph(fgraph_inputs, fgraph_outputs, clone=True)
+            self.user_fgraph_size = len(self.fgraph.apply_nodes)
+            self.rewrite_log = rewrite_graph(self.fgraph, self.optimizer)
+            recorder = None
+            if backend is not None:
+                from symgraph.compile.cache import default_cache
+
+                # notes which compiled artifact each segment uses, for the function cache
+                recorder = function_cache.RecordingCache(default_cache())
+            self.runner = self._build_backend(backend, recorder)
+            if key is not None:
+                self.function_cache_status = function_cache.store(key, self, recorder.keys if recorder else [])
 
     # -- pieces ------------------------------------------------------------------------------
     def _fname(self) -> str:
@@ -227,31 +258,40 @@ class FunctionMaker:
                     targets.append(upd)
                     pending = True
 
-    def _build_backend(self) -> Any:
-        from symgraph.compile.cache import default_cache
-        from symgraph.config import config
+    def _choose_backend(self) -> Any:
+        """Settle ``backend_name`` before anything is compiled, and return the backend that
+        needs the compile cache (None for 'py').
 
+        nan_guard checks every intermediate value, which the reference backend exposes; a
+        backend that cannot run here falls back to 'py' with one warning.
+        """
         name = self.backend_name
         if self.nan_guard and name != "py":
-            # nan_guard checks every intermediate value, which the reference backend exposes
             self.backend_name = name = "py"
-        if name != "py":
-            try:
-                backend = get_backend(name)
-                ok, why = backend.available()
-            except ValueError:
-                ok, why = False, f"the {name!r} backend is not part of this version of symgraph yet"
-            if not ok:
-                if name not in _WARNED_FALLBACK:
-                    _WARNED_FALLBACK.add(name)
-                    warnings.warn(
-                        f"mode {name!r} is not available ({why}); running with the NumPy reference backend "
-                        "'py' instead (results are the same, only slower)",
-                        RuntimeWarning, stacklevel=4,
-                    )
-                self.backend_name = "py"
-                return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
-            options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads,
-                       "cflags": config.cflags.split() + ([] if config.vecmath else ["-DSG_SCALAR_MATH"])}
-            return backend.build(self.fgraph, nan_guard=self.nan_guard, cache=default_cache(), options=options)
-        return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
+        if name == "py":
+            return None
+        try:
+            backend = get_backend(name)
+            ok, why = backend.available()
+        except ValueError:
+            ok, why = False, f"the {name!r} backend is not part of this version of symgraph yet"
+        if ok:
+            return backend
+        if name not in _WARNED_FALLBACK:
+            _WARNED_FALLBACK.add(name)
+            warnings.warn(
+                f"mode {name!r} is not available ({why}); running with the NumPy reference backend "
+                "'py' instead (results are the same, only slower)",
+                RuntimeWarning, stacklevel=4,
+            )
+        self.backend_name = "py"
+        return None
+
+    def _build_backend(self, backend: Any, cache: Any) -> Any:
+        from symgraph.config import config
+
+        if backend is None:
+            return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
+        options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads,
+                   "cflags": config.cflags.split() + ([] if config.vecmath else ["-DSG_SCALAR_MATH"])}
+        return backend.build(self.fgraph, nan_guard=self.nan_guard, cache=cache, options=options)

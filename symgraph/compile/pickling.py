@@ -4,6 +4,9 @@ A Function pickles as the graph it was built from, written as a flat list of nod
 (so deep graphs do not hit Python's recursion limit), plus its compile options. On
 unpickling the graph is rebuilt and compiled again (the compile cache makes that
 cheap for the C backend). Shared variables travel with their current values.
+
+The function cache (function_cache.py) stores rewritten graphs in the same flat format,
+without shared values: those are the user's, bound again when the entry is loaded.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from symgraph.graph.node import Apply, Constant, Variable
 from symgraph.graph.traversal import toposort
 
 
-def flatten_graph(roots: list[Variable]) -> tuple[list[dict[str, Any]], list[tuple[Any, list[int], list[int], Any]], dict[int, int]]:
-    """Variables (as records) and nodes (as index lists) for ``roots``, in dependency order."""
+def flatten_graph(roots: list[Variable], shared_values: bool = True) -> tuple[list[dict[str, Any]], list[tuple[Any, list[int], list[int], Any]], dict[int, int]]:
+    """Variables (as records) and nodes (as index lists) for ``roots``, in dependency order.
+
+    With ``shared_values=False`` shared variables are recorded like other inputs (type and
+    name only); whoever rebuilds the graph binds them (see ``rebuild_graph``).
+    """
     records: list[dict[str, Any]] = []
     index: dict[int, int] = {}
 
@@ -27,7 +34,7 @@ def flatten_graph(roots: list[Variable]) -> tuple[list[dict[str, Any]], list[tup
         rec: dict[str, Any] = {"type": var.type, "name": var.name, "class": type(var)}
         if isinstance(var, Constant):
             rec["data"] = var.data
-        if isinstance(var, SharedVariable):
+        if isinstance(var, SharedVariable) and shared_values:
             rec["value"] = var.get_value(borrow=True)
             rec["allow_downcast"] = var._allow_downcast
         index[id(var)] = len(records)
@@ -71,14 +78,23 @@ def function_state(fn: Any) -> dict[str, Any]:
     }
 
 
-def restore_function(state: dict[str, Any]) -> Any:
-    from symgraph.compile.function import compile_function
+def rebuild_graph(
+    records: list[dict[str, Any]], nodes: list[tuple[Any, list[int], list[int], Any]],
+    bound: dict[int, Variable] | None = None,
+) -> tuple[list[Variable], list[Apply]]:
+    """The variables and nodes that ``flatten_graph`` wrote, made anew.
 
-    variables: list[Variable | None] = []
-    for rec in state["records"]:
+    ``bound`` maps record positions to existing variables to use instead of new ones
+    (the function cache binds a stored graph's inputs this way).
+    """
+    bound = bound or {}
+    variables: list[Variable] = []
+    for k, rec in enumerate(records):
         cls = rec["class"]
-        if "value" in rec:
-            var: Variable = SharedVariable(rec["type"], rec["value"], rec["name"], rec["allow_downcast"])
+        if k in bound:
+            var: Variable = bound[k]
+        elif "value" in rec:
+            var = SharedVariable(rec["type"], rec["value"], rec["name"], rec["allow_downcast"])
         elif "data" in rec:
             var = cls.__new__(cls)
             Constant.__init__(var, rec["type"], rec["data"], rec["name"])  # type: ignore[arg-type]
@@ -86,8 +102,18 @@ def restore_function(state: dict[str, Any]) -> Any:
             var = cls.__new__(cls)
             Variable.__init__(var, rec["type"], None, None, rec["name"])
         variables.append(var)
-    for op, ins, outs, source in state["nodes"]:
-        Apply(op, [variables[i] for i in ins], [variables[i] for i in outs], source=source)  # type: ignore[misc]
+    applies = []
+    for op, ins, outs, source in nodes:
+        node = Apply(op, [variables[i] for i in ins], [variables[i] for i in outs], source=source)
+        node.source = source  # as recorded, even None (Apply would look up the caller's line)
+        applies.append(node)
+    return variables, applies
+
+
+def restore_function(state: dict[str, Any]) -> Any:
+    from symgraph.compile.function import compile_function
+
+    variables, _ = rebuild_graph(state["records"], state["nodes"])
     inputs = []
     for idx, name, value, has_default in state["inputs"]:
         inputs.append(In(variables[idx], name=name, value=value) if has_default else In(variables[idx], name=name))  # type: ignore[arg-type]
