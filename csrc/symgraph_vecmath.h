@@ -124,9 +124,13 @@ SG_VINLINE double sg_vm_scale_f64(double q, double z, int64_t extra) {
 }
 
 SG_VINLINE double sg_vexp_f64(double x) {
-    /* exp(x) is inf past 709.78 and 0 below -745.13; clamping keeps n in range */
+    /* exp(x) is inf past 709.78 and 0 below -745.13; clamping keeps n in range. Below -746
+     * the lanes compute exp(0) times a zero scale instead: an underflowing multiply costs a
+     * microcode assist, which made loops over max-shifted exponentials (softmax, logsumexp
+     * of widely spread data, mostly far below -746) twice as slow */
+    const int tiny = x < -746.0;  /* nan is not */
     double xc = sg_vm_sel_f64(x > 710.0, 710.0, x);
-    xc = sg_vm_sel_f64(xc < -746.0, -746.0, xc);  /* nan passes both */
+    xc = sg_vm_sel_f64(tiny, 0.0, xc);
     double z = fma(xc, 0x1.71547652b82fep+0, SG_VM_SHIFT_F64);
     double n = z - SG_VM_SHIFT_F64;
     double r = fma(-n, 0x1.62e42fefa39efp-1, xc);
@@ -137,6 +141,7 @@ SG_VINLINE double sg_vexp_f64(double x) {
     uint64_t neg = 0 - (uint64_t)(xc < 0.0);
     double s = sg_vm_f64((sg_vm_u64(z) + (963 + (neg & 120))) << 52);
     double c = sg_vm_sel_f64(xc < 0.0, 0x1p-60, 0x1p60);
+    c = sg_vm_sel_f64(tiny, 0.0, c);  /* (1 + q) 2^0 * 0 = +0 */
     return fma(q, s, s) * c;
 }
 
@@ -458,11 +463,14 @@ SG_VINLINE float sg_vm_scale_f32(float q, float z, int32_t extra) {
 }
 
 SG_VINLINE float sg_vexp_f32(float x) {
+    /* as sg_vexp_f64: below -104 (exp underflows to 0 below -103.98) +0 is selected at the
+     * end, so that no lane's multiply underflows */
+    const int tiny = x < -104.0f;
     float xc = sg_vm_sel_f32(x > 89.0f, 89.0f, x);
-    xc = sg_vm_sel_f32(xc < -104.0f, -104.0f, xc);
+    xc = sg_vm_sel_f32(tiny, 0.0f, xc);
     float z, rlo;
     float r = sg_vm_exp_reduce_f32(xc, &z, &rlo);
-    return sg_vm_scale_f32(r + sg_vm_expm1_w_f32(r, rlo), z, 0);
+    return sg_vm_sel_f32(tiny, 0.0f, sg_vm_scale_f32(r + sg_vm_expm1_w_f32(r, rlo), z, 0));
 }
 
 SG_VINLINE float sg_vexp2_f32(float x) {

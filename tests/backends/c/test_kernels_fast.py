@@ -1,0 +1,195 @@
+"""Fast C kernels for reductions and softmax (issue 6, W5 and W7): the generated code takes
+the vectorized row paths, and its values equal the py backend's on every layout, dtype and
+special value (NaN, +-inf, all -inf lines, empty lines, a single long row split across
+threads)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import scipy.special as sps
+
+import symgraph as sg
+import symgraph.tensor as T
+
+pytestmark = pytest.mark.needs_gcc
+
+TOL = {"float64": {"rtol": 1e-12, "atol": 1e-14}, "float32": {"rtol": 2e-6, "atol": 1e-6}}
+
+
+def _source(f) -> str:
+    return "".join(s.source for s in f.maker.runner.sources)
+
+
+def _agree(inputs, output, *values, tol) -> None:
+    """The C function's result equals the py backend's (values, dtype, shape, NaN places)."""
+    c = sg.compile_function(inputs, output, mode="c")
+    py = sg.compile_function(inputs, output, mode="py")
+    with np.errstate(all="ignore"):
+        got, want = c(*values), py(*values)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, **tol)
+
+
+def _special_rows(shape: tuple[int, int], dtype: str) -> np.ndarray:
+    a = np.random.default_rng(0).standard_normal(shape).astype(dtype) * 4
+    a[1] = np.nan          # all NaN
+    a[2, 3] = np.nan       # one NaN
+    a[3, 1] = np.inf       # +inf among finite values
+    a[4, 2] = -np.inf      # -inf among finite values
+    a[5] = -np.inf         # all -inf: softmax gives NaN (inf - inf), as NumPy's
+    a[6] = -np.inf
+    a[6, 4] = 1.5          # one finite value among -inf
+    a[7] = 1e300 if dtype == "float64" else 1e30  # huge but equal: uniform softmax
+    return a
+
+
+def _layouts(a: np.ndarray) -> list[np.ndarray]:
+    return [a, np.asfortranarray(a), a[::2, ::-1], a.T.copy().T[1:, :-1]]
+
+
+# -- W5: logsumexp as written -----------------------------------------------------------
+
+def test_w5_sums_an_inline_vector_exp_after_a_vectorized_row_max():
+    z = T.dmatrix("z")
+    f = sg.compile_function([z], T.log(T.sum(T.exp(z), 1)), mode="c")
+    source = _source(f)
+    # the fused sum calls the branch-free sg_vexp inside an omp simd reduction: no libm exp
+    # (libmvec's exp sends every underflowing lane to scalar libm, 25x slower here)
+    assert re.search(r"#pragma omp simd reduction\(\+:s\)\n\s*for .*sg_vexp_f64\(", source)
+    assert not re.search(r"(?<![\w])exp\(", source)
+    # the max is the NaN-flagged vector max over rows, not the generic reduction walk
+    assert "reduction(max:m) reduction(|:nan)" in source
+    rng = np.random.default_rng(5)
+    v = rng.uniform(-1e3, 1e3, (300, 1000))  # 3e5 elements: past the OpenMP threshold
+    got = f(v)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, sps.logsumexp(v, axis=1), rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fused_logsumexp_agrees_with_py_on_special_rows_and_layouts(dtype):
+    z = T.matrix("z", dtype=dtype)
+    for a in _layouts(_special_rows((9, 7), dtype)):
+        _agree([z], T.log(T.sum(T.exp(z), 1)), a, tol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fused_exp_sum_underflows_exactly_like_numpy(dtype):
+    # one term per row: each output is one sg_vexp value, near and past the underflow
+    # threshold (subnormal results, then zero), where the kernel switches lanes to exp(0)
+    z = T.matrix("z", dtype=dtype)
+    f = sg.compile_function([z], T.sum(T.exp(z), 1), mode="c")
+    lo, hi = (-760.0, -700.0) if dtype == "float64" else (-110.0, -80.0)
+    v = np.concatenate([np.linspace(lo, hi, 4001), [-np.inf, np.nan, 0.0, -746.0, -104.0]])
+    v = v.astype(dtype).reshape(-1, 1)
+    with np.errstate(all="ignore"):
+        want = np.exp(v[:, 0])
+    got = f(v)
+    np.testing.assert_array_max_ulp(got[np.isfinite(want)], want[np.isfinite(want)], maxulp=2)
+    assert np.isnan(got[-4]) and got[-5] == 0.0
+    tiny = v[:, 0] < (-746.0 if dtype == "float64" else -104.0)
+    assert np.all(got[tiny] == 0.0) and not np.any(np.signbit(got[tiny]))
+
+
+# -- Max / Min over rows -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["max", "min"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32", "uint8"])
+def test_row_extremes_agree_with_py(kind, dtype):
+    x = T.matrix("x", dtype=dtype)
+    f_rows = getattr(T, kind)(x, axis=1)
+    f_all = getattr(T, kind)(x)
+    c = sg.compile_function([x], f_rows, mode="c")
+    assert f"reduction({kind}:m)" in _source(c)
+    if dtype.startswith("float"):
+        a = _special_rows((9, 7), dtype)
+    else:
+        a = np.random.default_rng(1).integers(0, 200, (9, 7)).astype(dtype)
+    for v in _layouts(a):
+        _agree([x], f_rows, v, tol=TOL.get(dtype, {"rtol": 0, "atol": 0}))
+        _agree([x], f_all, v, tol=TOL.get(dtype, {"rtol": 0, "atol": 0}))
+
+
+@pytest.mark.parametrize("shape", [(400, 800), (1, 300_000), (300_000, 1)])
+def test_row_max_split_across_threads_keeps_nan_and_inf(shape):
+    x = T.dmatrix("x")
+    a = np.random.default_rng(2).standard_normal(shape)
+    a.flat[a.size // 3] = np.inf
+    a.flat[a.size // 2] = np.nan
+    for sym in [T.max(x, axis=1), T.max(x), T.min(x, axis=1), T.max(T.exp(x) * 2.0, axis=1)]:
+        _agree([x], sym, a, tol=TOL["float64"])
+
+
+def test_row_max_of_a_3d_tensor_over_its_last_two_axes():
+    x = T.dtensor3("x")
+    a = np.random.default_rng(3).standard_normal((5, 4, 6))
+    a[2, 1, 3] = np.nan
+    for v in [a, a[:, ::-1], np.asfortranarray(a)]:
+        _agree([x], T.max(x, axis=(1, 2)), v, tol=TOL["float64"])
+
+
+def test_row_max_of_an_empty_axis_is_still_an_error():
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], T.max(x, axis=1), mode="c")
+    assert f(np.zeros((0, 3))).shape == (0,)
+    with pytest.raises(Exception, match="zero-size array"):
+        f(np.zeros((3, 0)))
+
+
+# -- softmax and log-softmax -------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [T.nnet.softmax, T.nnet.log_softmax])
+def test_softmax_emitter_runs_the_vectorized_row_kernel(fn):
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], fn(x), mode="c")
+    source = _source(f)
+    name = "log_softmax" if fn is T.nnet.log_softmax else "softmax"
+    assert f"static void sg_{name}_row_float64_float64(" in source
+    assert "reduction(max:m)" in source and "sg_vexp_f64(" in source
+    assert "#pragma omp parallel for schedule(static)" in source
+    assert not re.search(r"(?<![\w])exp\(", source)
+
+
+@pytest.mark.parametrize("fn", [T.nnet.softmax, T.nnet.log_softmax])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("axis", [1, 0])
+def test_softmax_family_agrees_with_py_on_special_rows_and_layouts(fn, dtype, axis):
+    x = T.matrix("x", dtype=dtype)
+    for v in _layouts(_special_rows((9, 7), dtype)):
+        _agree([x], fn(x, axis=axis), v, tol=TOL[dtype])
+
+
+@pytest.mark.parametrize("fn", [T.nnet.softmax, T.nnet.log_softmax])
+def test_softmax_family_on_empty_lines_vectors_3d_and_integers(fn):
+    x, v3, vec = T.dmatrix("x"), T.dtensor3("v3"), T.dvector("vec")
+    for shape in [(0, 5), (5, 0), (0, 0)]:
+        _agree([x], fn(x), np.zeros(shape), tol=TOL["float64"])
+        _agree([x], fn(x, axis=0), np.zeros(shape), tol=TOL["float64"])
+    a = np.random.default_rng(4).standard_normal((3, 5, 4)) * 3
+    for axis in [0, 1, 2]:
+        _agree([v3], fn(v3, axis=axis), a, tol=TOL["float64"])
+        _agree([v3], fn(v3, axis=axis), a[:, ::-2], tol=TOL["float64"])
+    line = np.random.default_rng(5).standard_normal(11) * 10
+    _agree([vec], fn(vec), line, tol=TOL["float64"])
+    _agree([vec], fn(vec), line[::-3], tol=TOL["float64"])
+    ints, i = T.imatrix("ints"), np.arange(-10, 10, dtype="int32").reshape(4, 5)
+    for axis in [0, 1]:  # unit-stride lines, then lines gathered into a float64 buffer
+        _agree([ints], fn(ints, axis=axis), i, tol=TOL["float64"])
+        _agree([ints], fn(ints, axis=axis), i[:, ::-1], tol=TOL["float64"])
+
+
+@pytest.mark.parametrize("fn", [T.nnet.softmax, T.nnet.log_softmax])
+def test_softmax_family_split_across_threads(fn):
+    x = T.dmatrix("x")
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((500, 700)) * 30
+    a[17] = -np.inf
+    a[18, 5] = np.nan
+    for v in [a, np.asfortranarray(a), a[:, ::2]]:
+        _agree([x], fn(x), v, tol=TOL["float64"])
+        _agree([x], fn(x, axis=0), v, tol=TOL["float64"])
+    f = sg.compile_function([x], T.nnet.softmax(x), mode="c")
+    np.testing.assert_allclose(f(a[:3]).sum(axis=1)[[0, 2]], 1.0, rtol=1e-14)
