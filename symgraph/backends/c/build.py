@@ -63,7 +63,7 @@ def compiler_version() -> str:
     cc = compiler()
     if cc is None:
         return "none"
-    out = subprocess.run([cc, "--version"], capture_output=True, text=True)
+    out = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
     return out.stdout.splitlines()[0] if out.stdout else cc
 
 
@@ -81,6 +81,14 @@ def blas_flags() -> tuple[list[str], list[str], str]:
 
 #: generated sources longer than this (characters) are compiled with -O1 instead of -O3
 LARGE_SOURCE = 150_000
+#: a source longer than this that has elementwise kernels is built as two translation
+#: units compiled at once (see build_library); below it, a second gcc costs more than it saves
+SPLIT_SOURCE = 20_000
+#: the lines that open a generated source's kernel and entry sections (backends/c/module.py)
+KERNELS_SECTION = "/* ---- symgraph: elementwise kernels ---- */"
+ENTRY_SECTION = "/* ---- symgraph: entry point ---- */"
+#: what SG_KERNEL means when the kernels are another translation unit's
+_SHARED_KERNEL = '#define SG_KERNEL __attribute__((noinline, visibility("hidden")))'
 
 
 def base_flags() -> list[str]:
@@ -95,32 +103,75 @@ def base_flags() -> list[str]:
             "-ffp-contract=off", "-fno-builtin-atan", "-fno-builtin-atanf", "-fopenmp", "-w"]
 
 
+def _sections(source: str) -> tuple[str, str, str] | None:
+    """(preamble, kernels, entry) of a source with the two section lines, else None."""
+    at_kernels, at_entry = source.find(KERNELS_SECTION + "\n"), source.find(ENTRY_SECTION + "\n")
+    if at_kernels < 0 or at_entry < at_kernels:
+        return None
+    return source[:at_kernels], source[at_kernels:at_entry], source[at_entry:]
+
+
+def _optimized(flags: list[str], level: str) -> list[str]:
+    return [level if f == "-O3" else f for f in flags]
+
+
 def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
                   extra_flags: list[str] | None = None) -> None:
-    """Compile ``source`` into ``out_path``; on failure raise CompileError with the details."""
+    """Compile ``source`` into ``out_path``; on failure raise CompileError with the details.
+
+    A source with a kernel section longer than SPLIT_SOURCE is built as two translation
+    units by two gcc processes at once, then linked (issue 6, W4 cold and W6): the
+    elementwise kernels and the entry point with every other node's code. Either part
+    longer than LARGE_SOURCE is compiled with -O1 (gcc's -O3 time grows faster than
+    linearly on huge functions; the kernels are small functions, and a repeated loop is
+    one kernel, so theirs rarely is).
+    """
     cc = compiler()
     if cc is None:
         raise CompileError("no C compiler found (install gcc)")
     src = entry_dir / "source.c"
     src.write_text(source)
-    flags = base_flags()
-    if len(source) > LARGE_SOURCE:
-        # gcc's -O3 time grows faster than linearly on huge functions; -O1 keeps compile
-        # time proportional to the graph (issue 6, W6) and still vectorizes little
-        flags = ["-O1" if f == "-O3" else f for f in flags]
-    cmd = [cc, *flags, *(extra_flags or []), f"-I{csrc_dir()}"]
+    flags = base_flags() + list(extra_flags or [])
+    include = [f"-I{csrc_dir()}"]
     link: list[str] = []
     if use_blas:
         inc, link, _ = blas_flags()
-        cmd += inc
-    cmd += [str(src), "-o", str(out_path), "-lm", *link]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
+        include += inc
+    sections = _sections(source)
+    if sections is not None and len(source) > SPLIT_SOURCE:
+        preamble, kernels, entry = sections
+        units = [(name, text, "-O1" if len(text) > LARGE_SOURCE else "-O3")
+                 for name, text in (("kernels", kernels), ("entry", entry))]
+        jobs = []
+        for name, text, level in units:
+            unit = entry_dir / f"{name}.c"
+            unit.write_text(f"{_SHARED_KERNEL}\n{preamble}{text}")
+            obj = entry_dir / f"{name}.o"
+            cmd = [cc, *_optimized(flags, level), *include, "-c", str(unit), "-o", str(obj)]
+            jobs.append((cmd, unit, obj, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        errors = [proc.communicate()[1] for _, _, _, proc in jobs]
+        for (cmd, unit, _, proc), stderr in zip(jobs, errors):
+            _check(proc.returncode, cmd, unit, stderr)
+        cmd = [cc, *flags, *(str(obj) for _, _, obj, _ in jobs), "-o", str(out_path), "-lm", *link]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        _check(proc.returncode, cmd, src, proc.stderr)
+        return
+    if len(source) > LARGE_SOURCE:
+        # gcc's -O3 time grows faster than linearly on huge functions; -O1 keeps compile
+        # time proportional to the graph (issue 6, W6) and still vectorizes little
+        flags = _optimized(flags, "-O1")
+    cmd = [cc, *flags, *include, str(src), "-o", str(out_path), "-lm", *link]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    _check(proc.returncode, cmd, src, proc.stderr)
+
+
+def _check(returncode: int, cmd: list[str], src: Path, stderr: str) -> None:
+    if returncode != 0:
         raise CompileError(
             "gcc failed to compile generated code.\n"
             f"command: {' '.join(cmd)}\n"
             f"source: {src}\n"
-            f"stderr (start):\n{proc.stderr[:2000]}"
+            f"stderr (start):\n{stderr[:2000]}"
         )
 
 

@@ -1,4 +1,11 @@
-"""One C translation unit per segment: the entry point, locals, node code, cleanup.
+"""One C source per segment: elementwise kernels, the entry point, node code, cleanup.
+
+Layout. The elementwise kernels (emit/elemwise.py: one function per distinct loop) come
+first, in a section of their own that build.py may compile as a separate translation
+unit; then the other emitters' helpers and ``sg_segment``. The segment's arrays are the
+elements of one local array ``sg_v``, each named in node code by a macro (``v12`` is
+``sg_v[12]``); a run of TABLE_RUN or more consecutive kernel calls is a table walked by
+a loop. Both keep gcc's time on the entry point proportional to the graph (issue 6, W6).
 
 Memory plan. Every array a node allocates is one of:
 
@@ -16,8 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from symgraph.backends.c.build import ENTRY_SECTION, KERNELS_SECTION
 from symgraph.backends.c.ctypes import ctype
 from symgraph.backends.c.emit import EmitContext
+from symgraph.backends.c.emit.elemwise import (
+    KERNEL_PARAMETERS,
+    KERNEL_PREFIX,
+    WS_SLOT,
+    kernel_declaration,
+    parse_kernel_call,
+)
 from symgraph.graph.node import Apply, Variable
 from symgraph.tensor.elemwise import Elemwise
 
@@ -102,6 +117,61 @@ def plan_memory(ctx: EmitContext, nodes: list[Apply], outputs: list[Variable]) -
     return MemoryPlan(slots, n_slots, in_place)
 
 
+#: a run of at least this many consecutive kernel calls becomes a table and a loop: gcc's
+#: time on the entry point then no longer grows with the number of nodes (issue 6, W6)
+TABLE_RUN = 16
+
+
+def _label(node: Apply) -> str:
+    where = f" ({node.source.filename}:{node.source.lineno})" if node.source else ""
+    return f"{node.op}{where}".replace("*/", "* /")
+
+
+def _node_code(ctx: EmitContext, node: Apply, body: list[str], plan: MemoryPlan) -> list[str]:
+    """A node's statements with its outputs' workspace slots filled in."""
+    lines = [f"  /* {_label(node)}{' [in place]' if node in plan.in_place else ''} */"]
+    replace = [(f"sg_alloc(&{ctx.name(o)}, ", f"sg_ws_alloc(&sg_ws[{plan.slots[o]}], &{ctx.name(o)}, ")
+               for o in node.outputs if o in plan.slots]
+    # a kernel that allocates its output is told the slot (NULL: a fresh buffer)
+    replace += [(WS_SLOT.format(ctx.name(o)), f"&sg_ws[{plan.slots[o]}]" if o in plan.slots else "NULL")
+                for o in node.outputs]
+    for line in body:
+        for old, new in replace:
+            line = line.replace(old, new)
+        if node in plan.in_place:
+            line = line.replace("*restrict ", "*")  # the output overwrites an input
+        lines.append("  " + line)
+    return lines
+
+
+def _call_table(nodes: list[Apply], calls: list[tuple[str, int, str, list[str]]], plan: MemoryPlan,
+                index: dict[str, int]) -> list[str]:
+    """Consecutive kernel calls as a table walked by a loop (same calls, same order);
+    ``index`` gives each array's position in ``sg_v``."""
+    entries, arguments = [], []
+    for node, (kernel, node_index, out, ins) in zip(nodes, calls):
+        slot = plan.slots.get(node.outputs[0], -1)
+        entries.append(f"    {{{kernel}, {node_index}, {slot}, {index[out]}, {len(arguments)}, {len(ins)}}},"
+                       f" /* {_label(node)} */")
+        arguments += [str(index[name]) for name in ins]
+    widest = max(1, *(len(ins) for _, _, _, ins in calls))
+    return [
+        f"  /* nodes {calls[0][1]} to {calls[-1][1]}: elementwise kernels, called in this order */",
+        "  { static const sg_kernel_call sg_calls[] = {",
+        *entries,
+        "    };",
+        f"    static const int32_t sg_call_args[] = {{{', '.join(arguments) or '0'}}};",
+        f"    for (int32_t sg_c = 0; sg_c < {len(calls)}; ++sg_c) {{",
+        "      const sg_kernel_call *sg_k = &sg_calls[sg_c];",
+        f"      sg_array *sg_args[{widest}];",
+        "      for (int32_t sg_j = 0; sg_j < sg_k->n_args; ++sg_j) sg_args[sg_j] = &sg_v[sg_call_args[sg_k->first_arg + sg_j]];",
+        "      if (sg_k->kernel(err, sg_k->node, sg_k->slot < 0 ? NULL : &sg_ws[sg_k->slot], &sg_v[sg_k->out], sg_args))",
+        "        goto sg_cleanup;",
+        "    }",
+        "  }",
+    ]
+
+
 def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
              outputs: list[Variable]) -> SegmentSource:
     """Wrap emitted node code into the segment's entry point::
@@ -119,30 +189,48 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
     ]
     if ctx.uses_blas:
         lines.append("#include <cblas.h>")
-    lines += list(ctx.helpers.values())
+    # elementwise kernels first, in a section of their own: build.py may compile a large
+    # source as two translation units, the kernels at -O3 and the rest at -O1, in parallel
+    kernels = [code for name, code in ctx.helpers.items() if name.startswith(KERNEL_PREFIX)]
+    if kernels:
+        lines.append("#ifndef SG_KERNEL")
+        lines.append("#define SG_KERNEL static __attribute__((noinline))")
+        lines.append("#endif")
+        lines.append(f"typedef int (*sg_kernel_fn)({KERNEL_PARAMETERS});")
+        lines.append("typedef struct { sg_kernel_fn kernel; int32_t node, slot, out, first_arg, n_args; } sg_kernel_call;")
+        lines += [d for d in map(kernel_declaration, kernels) if d]
+        lines.append(KERNELS_SECTION)
+        lines += kernels
+        lines.append(ENTRY_SECTION)
+    lines += [code for name, code in ctx.helpers.items() if not name.startswith(KERNEL_PREFIX)]
     lines.append(f"/* workspace: {plan.n_slots} slot(s) */")
     lines.append("void sg_ws_release(sg_ws_slot *ws, int64_t n) {")
     lines.append("  for (int64_t k = 0; k < n; ++k) { free(ws[k].ptr); ws[k].ptr = NULL; ws[k].cap = 0; }")
     lines.append("}")
+    # The segment's arrays are the elements of one local array, sg_v, each known to the
+    # emitted code by its own name through a macro: a call table can then index them, and
+    # gcc's time on the function does not grow with hundreds of separate locals.
+    index = {name: k for k, name in enumerate(ctx.names.values())}
+    lines += [f"#define {name} sg_v[{k}]" for name, k in index.items()]
     lines.append("int sg_segment(sg_array *sg_in, sg_array *sg_out, sg_error *err, sg_ws_slot *sg_ws) {")
     lines.append("  int sg_status = 1;")
+    lines.append(f"  sg_array sg_v[{max(len(index), 1)}];")
+    lines.append("  memset(sg_v, 0, sizeof sg_v);")
     for k, var in enumerate(inputs):
-        lines.append(f"  sg_array {ctx.name(var)} = sg_in[{k}];")
-    for var, name in ctx.names.items():
-        if var not in inputs:
-            lines.append(f"  sg_array {name} = {{0}};")
-    for node, body in zip(nodes, node_lines):
-        where = f" ({node.source.filename}:{node.source.lineno})" if node.source else ""
-        label = f"{node.op}{where}".replace("*/", "* /")
-        lines.append(f"  /* {label}{' [in place]' if node in plan.in_place else ''} */")
-        replace = [(f"sg_alloc(&{ctx.name(o)}, ", f"sg_ws_alloc(&sg_ws[{plan.slots[o]}], &{ctx.name(o)}, ")
-                   for o in node.outputs if o in plan.slots]
-        for line in body:
-            for old, new in replace:
-                line = line.replace(old, new)
-            if node in plan.in_place:
-                line = line.replace("*restrict ", "*")  # the output overwrites an input
-            lines.append("  " + line)
+        lines.append(f"  {ctx.name(var)} = sg_in[{k}];")
+    calls = [parse_kernel_call(body[0]) if len(body) == 1 else None for body in node_lines]
+    j = 0
+    while j < len(nodes):
+        end = j
+        while end < len(nodes) and calls[end] is not None:
+            end += 1
+        if end - j >= TABLE_RUN:
+            lines += _call_table(nodes[j:end], calls[j:end], plan, index)  # type: ignore[arg-type]
+            j = end
+            continue
+        for node, body in zip(nodes[j:max(end, j + 1)], node_lines[j:max(end, j + 1)]):
+            lines += _node_code(ctx, node, body, plan)
+        j = max(end, j + 1)
     transferred = []
     for k, var in enumerate(outputs):
         name = ctx.name(var)

