@@ -41,7 +41,7 @@ from symgraph.scalar import dtypes as _dt
 from symgraph.scalar.op import ScalarOp
 from symgraph.tensor import math as tm
 from symgraph.tensor.elemwise import dimshuffle
-from symgraph.tensor.shape import shape_i
+from symgraph.tensor.shape import Alloc, Join, shape_i
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable, as_tensor_variable, constant
 
@@ -635,7 +635,8 @@ def logsumexp(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> Te
 
     The maximum along ``axis`` is subtracted before ``exp`` and added back after ``log``,
     so values like 1000 do not overflow; where that maximum is infinite (a row of -inf,
-    or one holding +inf) the shift is 0, so such a row gives -inf (or +inf), not NaN.
+    or one holding +inf) the shift is 0, so such a row gives -inf (or +inf), not NaN. An
+    empty axis gives -inf (the log of an empty sum), as scipy's does.
     Integer input is first converted to float as ``exp`` does.
 
     Parameters
@@ -651,11 +652,39 @@ def logsumexp(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> Te
     axes = normalize_axis("logsumexp", x, axis)
     if _dt.is_discrete(x.dtype):
         x = tm.cast(x, _dt.upgrade_to_float(x.dtype))
-    peak = max(x, axis=axes, keepdims=True)
-    # exp(x - inf) would be exp(nan) where x is inf too; shift by 0 there instead
+    peak = max_or_minus_inf(x, axes)
+    # exp(x - inf) would be exp(nan) where x is inf too, and an empty axis has peak -inf;
+    # shift by 0 there instead (an empty axis then gives log(0) + 0 = -inf, as scipy's)
     shift = tm.switch(tm.isinf(peak), 0, peak)
     result = tm.add(tm.log(sum(tm.exp(tm.sub(x, shift)), axis=axes, keepdims=True)), shift)
     return result if keepdims else _drop_reduced_axes(result, axes)
+
+
+def max_or_minus_inf(x: TensorVariable, axes: tuple[int, ...]) -> TensorVariable:
+    """``max(x, axes, keepdims=True)`` that is -inf over an empty axis (NumPy's
+    ``np.max(x, axes, keepdims=True, initial=-np.inf)``) for a float ``x``.
+
+    Max has no identity (an empty axis raises), so each axis that may be empty (its static
+    length is not known to be positive) is first padded with one -inf slice (``Join``)
+    and reduced on its own; the later axes are padded in the already reduced result, so
+    only the first pad copies ``x``. Axes of static length 1 are left as they are (their
+    max is the identity, which a rewrite would otherwise remove from the chain). Without
+    an axis that may be empty it is one plain Max.
+    ``logsumexp`` shifts by this; ``stability.is_max_or_minus_inf`` recognises it.
+    """
+    maybe_empty = [a for a in axes if x.type.shape[a] is None or x.type.shape[a] == 0]
+    if not maybe_empty:
+        return max(x, axis=axes, keepdims=True)
+    fill = constant(np.asarray(-np.inf, dtype=x.dtype))
+    peak = x
+    for a in sorted(axes, reverse=True):
+        if x.type.shape[a] == 1:
+            continue
+        if a in maybe_empty:
+            lengths = [1 if i == a else shape_i(peak, i) for i in range(x.ndim)]
+            peak = Join(a)(peak, Alloc()(fill, *lengths))
+        peak = max(peak, axis=a, keepdims=True)
+    return peak
 
 
 @dataclass(frozen=True)

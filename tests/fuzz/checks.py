@@ -53,6 +53,9 @@ Outcome = list[np.ndarray] | BaseException
 
 # Counts of what the checks did, over the whole session (for the long-run report).
 STATS: Counter[str] = Counter()
+# The graphs checked, without their values: (input dtypes and static shapes, source lines).
+# Hypothesis draws the same graph with other values (and replays examples while shrinking).
+GRAPHS: set[tuple[Any, ...]] = set()
 
 
 def _record(what: str, counted: str | None = None) -> None:
@@ -158,6 +161,7 @@ def check_program(program: Program) -> None:
     for name in fallen:
         _record(name, counted=f"python fallback: {name}")
     STATS["programs"] += 1
+    GRAPHS.add(_graph_key(program))
 
     n_out = len(outputs)
     for call, values in (("first", None), ("second", roll)):
@@ -240,6 +244,11 @@ def check_program(program: Program) -> None:
         )
 
 
+def _graph_key(program: Program) -> tuple[Any, ...]:
+    types = tuple((spec.dtype, spec.static_shape) for spec in program.inputs)
+    return types, tuple(program.lines), tuple(program.outputs)
+
+
 def _check_shapes(program: Program, outputs: list[Any], ref: list[np.ndarray]) -> None:
     for k, (var, value) in enumerate(zip(outputs, ref)):
         expected = program.shapes[program.outputs[k]]
@@ -263,3 +272,4 @@ def check_gradient(program: Program) -> None:
 
     verify_grad(fun, points, rng=np.random.default_rng(0), mode="c", n_tests=1)
     STATS["gradients"] += 1
+    GRAPHS.add(("gradient",) + _graph_key(program))

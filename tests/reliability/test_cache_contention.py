@@ -153,9 +153,15 @@ def test_processes_building_several_graphs_at_once_share_one_entry_per_graph(tmp
 def test_a_process_killed_during_gcc_leaves_no_lock_or_entry_that_blocks_the_next(tmp_path):
     cache = tmp_path / "cache"
     started = tmp_path / "gcc-started"
+    slow = tmp_path / "gcc-is-slow"
+    slow.touch()
     # the doomed compiler, when it compiles a generated segment (source.c), announces
-    # itself and then takes far longer than the test waits
-    slow_cc = _cc_wrapper(tmp_path, f'case "$*" in *source.c*) touch {started}; sleep 300;; esac')
+    # itself and then takes far longer than the test waits. The later build uses the same
+    # CC (cache keys identify the compiler by its file), made fast by removing `slow`, so
+    # it looks up the very entry the killed build left half-built.
+    slow_cc = _cc_wrapper(
+        tmp_path, f'case "$*" in *source.c*) [ -e {slow} ] && touch {started} && sleep 300;; esac'
+    )
     doomed = start_python(_BUILD_PROGRAM, child_env(cache, CC=str(slow_cc), GRAPHS=_graphs(0)),
                           start_new_session=True)
     try:
@@ -169,8 +175,8 @@ def test_a_process_killed_during_gcc_leaves_no_lock_or_entry_that_blocks_the_nex
         (half_built,) = _graph_entries(cache)
         assert half_built not in _valid_entries(cache)
 
-        env = child_env(cache, GRAPHS=_graphs(0))
-        env.pop("CC", None)
+        slow.unlink()
+        env = child_env(cache, CC=str(slow_cc), GRAPHS=_graphs(0))
         # a lock left held (or a half-built entry taken as valid) shows up here as a
         # timeout or a wrong result
         later = run_python(_BUILD_PROGRAM, env, timeout=120)

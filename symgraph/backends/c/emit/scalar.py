@@ -129,6 +129,27 @@ COMPARISONS: dict[type[ScalarOp], str] = {
 
 BITWISE: dict[type[ScalarOp], str] = {ps.And: "&", ps.Or: "|", ps.Xor: "^"}
 
+#: integer ops that wrap around in NumPy (modulo 2**bits) but overflow in C: signed overflow
+#: is undefined (gcc -O3 folds (x + y > x) to true for INT64_MAX + 1), and uint16 operands
+#: are promoted to a signed int (65535 * 65535 overflows it)
+_WRAPPING_OPS = (ps.Add, ps.Sub, ps.Mul, ps.Neg, ps.Sqr, ps.Abs)
+
+
+def _wrapping(cls: type[ScalarOp], args: Args, dtype: str) -> str:
+    """``cls`` on integer ``args`` computed in an unsigned type at least as wide as int, whose
+    arithmetic wraps, then converted back to ``dtype`` (gcc keeps the low bits, as NumPy)."""
+    c = ctype(dtype)
+    wide = "uint64_t" if dtype in ("int64", "uint64") else "uint32_t"
+    u = [f"(({wide}){a})" for a in args]
+    if cls is ps.Abs:  # abs(INT_MIN) is INT_MIN, as NumPy's
+        return f"({args[0]} < 0 ? ({c})(({wide})0 - {u[0]}) : {args[0]})"
+    if cls is ps.Neg:
+        return f"(({c})(({wide})0 - {u[0]}))"
+    if cls is ps.Sqr:
+        return f"(({c})({u[0]} * {u[0]}))"
+    op = {ps.Add: "+", ps.Sub: "-", ps.Mul: "*"}[cls]
+    return f"(({c})(" + f" {op} ".join(u) + "))"
+
 
 def _cast(expr: str, from_dtype: str, to_dtype: str) -> str:
     if from_dtype == to_dtype:
@@ -215,6 +236,8 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
         return f"((uint8_t)(({inner}) != 0))"
     compute = out_dtype
     cast_args = [_cast(x, d, compute) for x, d in zip(args, in_dtypes)]
+    if cls in _WRAPPING_OPS and compute in (*_dt.INT_DTYPES, *_dt.UINT_DTYPES):
+        return _wrapping(cls, cast_args, compute)
     if cls in PREFERRED:
         call = vector_call(cls, cast_args, compute)
         if call is not None:
