@@ -41,7 +41,7 @@ from symgraph.scalar import dtypes as _dt
 from symgraph.scalar.op import ScalarOp
 from symgraph.tensor import math as tm
 from symgraph.tensor.elemwise import dimshuffle
-from symgraph.tensor.shape import Alloc, Join, shape_i
+from symgraph.tensor.shape import shape_i
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable, as_tensor_variable, constant
 
@@ -232,14 +232,21 @@ class Prod(_Accumulate):
 
 @dataclass(frozen=True)
 class Max(Reduce):
-    """Maximum over ``axis``; an empty axis is an error at run time (no identity)."""
+    """Maximum over ``axis``; an empty axis is an error at run time (no identity), unless
+    ``initial`` is given: then it is NumPy's ``np.max(x, axis, initial=initial)`` (the
+    result is at least ``initial``, and ``initial`` over an empty axis)."""
+
+    initial: float | None = None
 
     scalar_op: ClassVar[ScalarOp] = ps.maximum
 
 
 @dataclass(frozen=True)
 class Min(Reduce):
-    """Minimum over ``axis``; an empty axis is an error at run time (no identity)."""
+    """Minimum over ``axis``; an empty axis is an error at run time (no identity), unless
+    ``initial`` is given (NumPy's ``np.min(x, axis, initial=initial)``)."""
+
+    initial: float | None = None
 
     scalar_op: ClassVar[ScalarOp] = ps.minimum
 
@@ -662,29 +669,15 @@ def logsumexp(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> Te
 
 def max_or_minus_inf(x: TensorVariable, axes: tuple[int, ...]) -> TensorVariable:
     """``max(x, axes, keepdims=True)`` that is -inf over an empty axis (NumPy's
-    ``np.max(x, axes, keepdims=True, initial=-np.inf)``) for a float ``x``.
-
-    Max has no identity (an empty axis raises), so each axis that may be empty (its static
-    length is not known to be positive) is first padded with one -inf slice (``Join``)
-    and reduced on its own; the later axes are padded in the already reduced result, so
-    only the first pad copies ``x``. Axes of static length 1 are left as they are (their
-    max is the identity, which a rewrite would otherwise remove from the chain). Without
-    an axis that may be empty it is one plain Max.
-    ``logsumexp`` shifts by this; ``stability.is_max_or_minus_inf`` recognises it.
+    ``np.max(x, axes, keepdims=True, initial=-np.inf)``) for a float ``x``: one Max with
+    ``initial=-inf`` where an axis may be empty (its static length is not known to be
+    positive), else a plain Max. ``logsumexp`` shifts by this;
+    ``stability.is_max_or_minus_inf`` recognises it.
     """
-    maybe_empty = [a for a in axes if x.type.shape[a] is None or x.type.shape[a] == 0]
-    if not maybe_empty:
+    if builtins.all(x.type.shape[a] is not None and x.type.shape[a] > 0 for a in axes):
         return max(x, axis=axes, keepdims=True)
-    fill = constant(np.asarray(-np.inf, dtype=x.dtype))
-    peak = x
-    for a in sorted(axes, reverse=True):
-        if x.type.shape[a] == 1:
-            continue
-        if a in maybe_empty:
-            lengths = [1 if i == a else shape_i(peak, i) for i in range(x.ndim)]
-            peak = Join(a)(peak, Alloc()(fill, *lengths))
-        peak = max(peak, axis=a, keepdims=True)
-    return peak
+    out = Max(axes, initial=-np.inf)(x)
+    return restore_reduced_axes(out, axes, x.ndim)
 
 
 @dataclass(frozen=True)

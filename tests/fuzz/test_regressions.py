@@ -303,27 +303,17 @@ def test_minus_one_times_a_bool_compiles_and_gives_minus_one() -> None:
     np.testing.assert_array_equal(got, [-1, 0])
 
 
-_SOFTMAX_SHIFT_BUG = (
-    "the Softmax/LogSoftmax kernels shift by the row max, and with a +inf in the row that is "
-    "inf - inf = NaN in every element; the formula as written gives 0 (log: -inf) for the finite "
-    "ones. Fix (not in this helper's files): shift by 0 where the row max is infinite, as "
-    "T.logsumexp and scipy's logsumexp do: backends/c/emit/nnet.py _row_kernel, after the "
-    "max loop, add `if (isinf(m)) m = 0;`; backends/py/impls/nnet.py _shifted, "
-    "`peak = np.max(x, axis, keepdims=True); return x - np.where(np.isinf(peak), 0, peak)`"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_SOFTMAX_SHIFT_BUG)
 def test_softmax_rewrite_keeps_the_zeros_next_to_an_infinite_input() -> None:
     # exp(x) / sum(exp(x)) -> softmax(x) (rewrite/rules/stability.py,
-    # exp_over_sum_exp_to_softmax) gave NaN for every element of a row holding +inf
+    # exp_over_sum_exp_to_softmax) gave NaN for every element of a row holding +inf: the
+    # softmax shifted by the max, inf - inf; an infinite max now shifts by 0 (emit/nnet.py,
+    # backends/py/impls/nnet.py)
     x = T.dvector("x")
     out = T.exp(x) / T.exp(x).sum(axis=-1, keepdims=True)
     got = sg.compile_function([x], out, mode="c")(np.array([1.0, np.inf, 2.0]))
     assert got[0] == 0.0 and got[2] == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=_SOFTMAX_SHIFT_BUG)
 def test_x_minus_logsumexp_rewrite_keeps_minus_infinity_next_to_an_infinite_input() -> None:
     # x - logsumexp(x, keepdims) -> log_softmax(x) (x_minus_logsumexp_to_log_softmax) gave
     # NaN for every element of a row holding +inf; as written the finite ones are -inf

@@ -193,7 +193,7 @@ def _fuse_into_reduce(fgraph: FunctionGraph, node: Apply) -> Replacement:
     if isinstance(op, Sum):
         if node.outputs[0].type.dtype != dtype or op.acc_dtype not in (None, dtype):  # type: ignore[attr-defined]
             return None
-    elif not isinstance(op, (Max, Min)):
+    elif not isinstance(op, (Max, Min)) or op.initial is not None:
         return None
     return [ElemwiseReduce(op, producer.op.scalar_op)(*producer.inputs)]  # type: ignore[attr-defined]
 

@@ -20,18 +20,23 @@ import numpy as np
 
 from symgraph import scalar as ps
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
-from symgraph.graph.node import Apply, Constant, Variable
+from symgraph.graph.node import Apply, Variable
 from symgraph.rewrite import pattern as p
 from symgraph.rewrite.engine import LocalRewrite, Replacement
 from symgraph.rewrite.match import (
-    elemwise_node, is_float, is_real, keepdims_axes, negated, scalar_constant, single_client,
+    elemwise_node,
+    is_float,
+    is_real,
+    keepdims_axes,
+    negated,
+    scalar_constant,
+    single_client,
 )
 from symgraph.rewrite.pattern import Match, PatternVar, Rule, RuleSet
 from symgraph.rewrite.rules.algebra import replaced_in_product
 from symgraph.tensor import math as tm
 from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.reduce import Max, Sum
-from symgraph.tensor.shape import Alloc, Join
 
 x = PatternVar("x")
 y = PatternVar("y")
@@ -514,47 +519,18 @@ def _is_shift_of(shift: Variable, z: Variable, axes: tuple[int, ...]) -> bool:
     return is_max_or_minus_inf(peak, z, axes)
 
 
-def _is_minus_inf_fill(var: Variable) -> bool:
-    """True if var is alloc(-inf, ...) or a constant of -infs (the pad of a max_or_minus_inf)."""
-    if isinstance(var, Constant):
-        data = np.asarray(var.data)
-        return data.size > 0 and bool(np.all(data == -np.inf))
-    node = var.owner
-    return (
-        node is not None and isinstance(node.op, Alloc)
-        and scalar_constant(node.inputs[0]) == -np.inf
-    )
-
-
 def is_max_or_minus_inf(peak: Variable, z: Variable, axes: tuple[int, ...]) -> bool:
     """True if peak is max(z, axes, keepdims=True) as ``reduce.max_or_minus_inf`` builds it:
-    one Max over the axes, or a Max per axis of the input padded with a -inf slice (none
-    for the axes of static length 1)."""
-    reduced_axes: list[int] = []
-    var = peak
-    while True:
-        found = keepdims_axes(var)
-        if found is None:
-            return False
-        reduced, inserted = found
-        owner = reduced.owner
-        if owner is None or not isinstance(owner.op, Max) or owner.op.axis != inserted:
-            return False
-        reduced_axes.extend(inserted)
-        var = owner.inputs[0]
-        pad = var.owner
-        if (
-            pad is not None and isinstance(pad.op, Join) and len(pad.inputs) == 2
-            and (pad.op.axis,) == inserted and _is_minus_inf_fill(pad.inputs[1])
-        ):
-            var = pad.inputs[0]
-        if var is z:
-            # each axis reduced once; an axis left out must have static length 1
-            reduced = set(reduced_axes)
-            return (
-                len(reduced) == len(reduced_axes) and reduced <= set(axes)
-                and all(z.type.shape[a] == 1 for a in set(axes) - reduced)  # type: ignore[attr-defined]
-            )
+    one Max over the axes, plain or with ``initial=-inf``."""
+    found = keepdims_axes(peak)
+    if found is None:
+        return False
+    reduced, inserted = found
+    owner = reduced.owner
+    return (
+        owner is not None and isinstance(owner.op, Max) and owner.op.axis == axes == inserted
+        and owner.op.initial in (None, -np.inf) and owner.inputs[0] is z
+    )
 
 
 def _summed_exp(var: Variable) -> tuple[Variable, tuple[int, ...], bool] | None:

@@ -193,3 +193,35 @@ def test_softmax_family_split_across_threads(fn):
         _agree([x], fn(x, axis=0), v, tol=TOL["float64"])
     f = sg.compile_function([x], T.nnet.softmax(x), mode="c")
     np.testing.assert_allclose(f(a[:3]).sum(axis=1)[[0, 2]], 1.0, rtol=1e-14)
+
+
+# -- Max/Min with `initial` (NumPy's np.max(x, axis, initial=...)) ---------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape,axis", [((3, 0), (1,)), ((0, 3), (0,)), ((4, 5), (1,)), ((4, 5), (0,)),
+                                        ((2, 0, 3), (1, 2)), ((4, 5), (0, 1))])
+def test_max_and_min_with_an_infinite_initial_match_numpy_on_empty_axes(dtype, shape, axis) -> None:
+    from symgraph.tensor.reduce import Max, Min
+
+    x = T.tensor(dtype, shape=(None,) * len(shape), name="x")
+    outs = [Max(axis, initial=-np.inf)(x), Min(axis, initial=np.inf)(x)]
+    values = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    if values.size:
+        values.flat[0] = np.nan
+    got = sg.compile_function([x], outs, mode="c")(values)
+    expected = sg.compile_function([x], outs, mode="py")(values)
+    assert not any(f.maker.runner.python_nodes
+                   for f in [sg.compile_function([x], outs, mode="c")])
+    for g, e, fn, init in zip(got, expected, (np.max, np.min), (-np.inf, np.inf)):
+        assert g.dtype == e.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(g, e)
+        np.testing.assert_array_equal(e, fn(values, axis=axis, initial=init))
+
+
+def test_max_with_a_finite_initial_runs_in_python_and_matches_numpy() -> None:
+    from symgraph.tensor.reduce import Max
+
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], Max((1,), initial=0.5)(x), mode="c")
+    assert [type(n.op).__name__ for n in f.maker.runner.python_nodes] == ["Max"]
+    values = np.array([[0.1, 0.2], [0.7, -1.0]])
+    np.testing.assert_array_equal(f(values), np.max(values, axis=1, initial=0.5))

@@ -38,6 +38,8 @@ def _row_kernel(ctx: EmitContext, in_dtype: str, out_dtype: str, log: bool) -> s
         f"    {ot} m = ({ot})-INFINITY;",
         "    #pragma omp simd reduction(max:m)",
         f"    for (int64_t j = 0; j < n; ++j) {{ const {ot} v = ({ot})x[j]; m = v > m ? v : m; }}",
+        # an infinite max shifts by 0 (as the py backend): exp(x)/sum(exp(x)) as written
+        "    if (isinf(m)) m = 0;",
         "    double total = 0.0;",
         "    #pragma omp simd reduction(+:total)",
     ]

@@ -175,17 +175,24 @@ def _extreme(op: Max | Min, node: Apply, ctx: EmitContext, kind: str) -> None:
     c = ctype(dtype)
     kernel = f"sg_{kind}_{dtype}"
     ctx.helper(kernel, f"SG_DEFINE_EXTREME({kernel}, {c}, {'>' if kind == 'max' else '<'})")
+    identity = -np.inf if kind == "max" else np.inf
+    if op.initial is not None and not (dtype.startswith("float") and op.initial == identity):
+        # only the -inf (+inf) that makes an empty axis harmless is emitted; other values
+        # of `initial` run in Python (NumPy)
+        raise Unsupported(f"{op} with initial={op.initial}")
     plan, count = _begin(op, node, ctx, flip_negative=True)
     numpy_name = "maximum" if kind == "max" else "minimum"
-    _fail_if_empty(
-        ctx, count, f"zero-size array to reduction operation {numpy_name} which has no identity"
-    )
+    if op.initial is None:
+        _fail_if_empty(
+            ctx, count, f"zero-size array to reduction operation {numpy_name} which has no identity"
+        )
     o, xn = ctx.name(out), ctx.name(x)
     by_rows = bool(op.axis) and _layout(x.type.ndim, op.axis) == "trailing" and dtype != "bool"  # type: ignore[attr-defined]
     if by_rows:
         # C-contiguous input reduced over its last axes: each output element is one run of
-        # memory, folded by a vectorized loop; rows are split across threads
-        ctx.line(f"  if (sg_is_contiguous(&{xn})) {{")
+        # memory, folded by a vectorized loop; rows are split across threads (an empty
+        # axis, possible with `initial`, takes the general path, which leaves -inf/+inf)
+        ctx.line(f"  if (sg_is_contiguous(&{xn}){' && ' + count + ' > 0' if op.initial is not None else ''}) {{")
         ctx.line(f"    const {c} *restrict px = (const {c} *){xn}.data; {c} *restrict po = ({c} *){o}.data;")
         ctx.line(f"    const int64_t n_out = sg_size(&{o});")
         _row_extremes(ctx, kind, dtype, f"px[r * {count} + k]", "po", "n_out", count, "    ")

@@ -10,9 +10,12 @@ from symgraph.tensor.nnet import CrossentropyCategorical1Hot, LogSoftmax, Softma
 
 
 def _shifted(x: np.ndarray, axis: int, dtype: str) -> np.ndarray:
-    """``x - max(x, axis)``: the largest entry becomes 0, so exp() cannot overflow."""
+    """``x - max(x, axis)``: the largest entry becomes 0, so exp() cannot overflow. Where the
+    max is infinite the shift is 0 instead (inf - inf would make the whole line NaN where
+    ``exp(x) / sum(exp(x))`` as written gives 0 for the finite entries)."""
     x = x.astype(dtype, copy=False)
-    return x - np.max(x, axis=axis, keepdims=True)
+    peak = np.max(x, axis=axis, keepdims=True)
+    return x - np.where(np.isinf(peak), 0, peak).astype(dtype, copy=False)
 
 
 @perform.register(Softmax)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import weakref
-
 import math
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 
 from symgraph.backends.py.dispatch import perform
 from symgraph.graph.node import Apply
-from symgraph.tensor.reduce import All, Any, ArgReduce, Argmax, Argmin, ElemwiseReduce, Max, Min, Prod, Sum
+from symgraph.tensor.reduce import (
+    All,
+    Any,
+    Argmax,
+    Argmin,
+    ArgReduce,
+    ElemwiseReduce,
+    Max,
+    Min,
+    Prod,
+    Sum,
+)
 
 
 def _fresh(result: object, x: np.ndarray, dtype: str) -> np.ndarray:
@@ -48,12 +58,16 @@ def py_prod(op: Prod, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]
 @perform.register(Max)
 def py_max(op: Max, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     (x,) = inputs
+    if op.initial is not None:
+        return [_fresh(np.max(x, axis=op.axis, initial=op.initial), x, node.outputs[0].dtype)]
     return [_fresh(np.max(x, axis=op.axis), x, node.outputs[0].dtype)]
 
 
 @perform.register(Min)
 def py_min(op: Min, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     (x,) = inputs
+    if op.initial is not None:
+        return [_fresh(np.min(x, axis=op.axis, initial=op.initial), x, node.outputs[0].dtype)]
     return [_fresh(np.min(x, axis=op.axis), x, node.outputs[0].dtype)]
 
 
