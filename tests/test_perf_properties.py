@@ -51,8 +51,12 @@ def test_w2_step_is_one_c_segment_of_five_blas_calls_with_transposes_as_flags() 
     assert "CblasTrans" in source
     ops = [type(n.op).__name__ for n in f.maker.fgraph.apply_nodes]
     assert ops.count("Gemm") == 2 and ops.count("Dot") == 3
-    # the bias and tanh are one loop that writes over the product's buffer
+    # the bias and tanh are one loop that writes over the product's buffer, vectorized
+    # along the rows (a contiguous row plus the broadcast bias)
     assert "composite{add,tanh}} (" in source and "[in place]" in source
+    kernel = source[source.index("/* Elemwise{composite{add,tanh}} */"):]
+    kernel = kernel[:kernel.index("\n}\n")]
+    assert "#pragma omp simd" in kernel and "sg_vtanh_f32" in kernel
     # intermediates live in a handful of reusable workspace slots
     assert max(s.n_slots for s in runner.sources) <= 8
     x, y = state["x"], state["y"]

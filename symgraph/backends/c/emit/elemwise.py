@@ -226,7 +226,11 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
             args.append(f"s{i}")
         elif broadcasting:
             line(f"const {cdt} *p{i} = (const {cdt} *){name}->data;")
-            terms = [f"i{a} * {name}->strides[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
+            # strides in locals: loop invariants gcc can version on (stride 1 -> vector loads)
+            kept = [a for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
+            for a in kept:
+                line(f"const int64_t st{i}_{a} = {name}->strides[{a}];")
+            terms = [f"i{a} * st{i}_{a}" for a in kept]
             args.append(f"p{i}[{' + '.join(terms) if terms else '0'}]")
         else:
             if var not in copies:
@@ -245,10 +249,19 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
         line("for (int64_t k = 0; k < n; ++k)")
         line(f"  po[k] = {expr};")
     else:
+        # one vectorized pass along the last axis per position of the others (a bias add
+        # over rows: a contiguous row plus a broadcast one)
+        last = ndim - 1
         line("int64_t k = 0;")
-        for a in range(ndim):
+        for a in range(last):
             line(f"for (int64_t i{a} = 0; i{a} < sg_shape[{a}]; ++i{a})")
-        line(f"  po[k++] = {expr};")
+        line("{")
+        line(f"  {out_c} *const pr = po + k;")
+        line("  #pragma omp simd")
+        line(f"  for (int64_t i{last} = 0; i{last} < sg_shape[{last}]; ++i{last})")
+        line(f"    pr[i{last}] = {expr};")
+        line(f"  k += sg_shape[{last}];")
+        line("}")
     if flags.get("pow_error"):
         line("if (sg_bad) " + _kernel_fail("Integers to negative integer powers are not allowed."))
     release = "".join(f"free(sg_copy[{j}].data); " for j in range(len(copies)))
