@@ -31,9 +31,7 @@ from symgraph import scalar as ps
 from symgraph.backends.c.ctypes import Unsupported, ctype, literal
 from symgraph.backends.c.emit import EmitContext, emit, is_constant_scalar
 from symgraph.backends.c.emit.scalar import scalar_expr
-from symgraph.backends.c.emit.vecmath import vector_call
 from symgraph.graph.node import Apply
-from symgraph.scalar.composite import Composite
 from symgraph.scalar.op import ScalarOp
 from symgraph.tensor.reduce import (
     All,
@@ -336,31 +334,12 @@ def _fused_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
     (1000, 1000) matrix uniform in [-1e3, 1e3] took 42 ms with libmvec, 1.7 ms with sg_vexp
     (2 threads). sg_vexp is within 2 ulp everywhere (libmvec: 4).
     """
-    if isinstance(sop, Composite):
-        # as scalar_expr: one local per step that is read more than once
-        uses = [0] * len(sop.dtypes)
-        for _, step_args in sop.steps:
-            for a in step_args:
-                uses[a] += 1
-        values = list(args)
-        decls = []
-        for k, ((step_op, step_args), dtype) in enumerate(zip(sop.steps, sop.dtypes[sop.n_inputs:])):
-            value = _fused_expr(step_op, [values[a] for a in step_args],
-                                [sop.dtypes[a] for a in step_args], dtype, flags)
-            if uses[sop.n_inputs + k] > 1 and k < len(sop.steps) - 1:
-                flags["_locals"] = flags.get("_locals", 0) + 1
-                name = f"sgc_{flags['_locals']}"
-                decls.append(f"const {ctype(dtype)} {name} = {value};")
-                value = name
-            values.append(value)
-        if not decls:
-            return values[-1]
-        return "({ " + " ".join(decls) + f" {values[-1]}; }})"
-    if isinstance(sop, ps.Exp) and in_dtypes[0] == out_dtype:
-        call = vector_call(ps.Exp, args, out_dtype)
-        if call is not None:
-            return call
+    flags.setdefault("vector_ops", _FUSED_VECTOR_OPS)  # flags is shared: other needs land in it
     return scalar_expr(sop, args, in_dtypes, out_dtype, flags)
+
+
+#: ops whose inline vector version fused reductions use in place of libmvec's
+_FUSED_VECTOR_OPS = frozenset({ps.Exp})
 
 
 @emit.register(ElemwiseReduce)

@@ -172,7 +172,8 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
     """C expression for one element of ``sop`` applied to ``args``.
 
     ``flags`` collects needs of the expression: ``flags['pow_error']`` is set when an
-    integer power must check for negative exponents.
+    integer power must check for negative exponents. A caller may put a set of op classes
+    in ``flags['vector_ops']``: those use their inline vector version (vecmath.py) too.
     """
     for d in (*in_dtypes, out_dtype):
         ctype(d)  # raises Unsupported for float16 / complex
@@ -238,7 +239,7 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
     cast_args = [_cast(x, d, compute) for x, d in zip(args, in_dtypes)]
     if cls in _WRAPPING_OPS and compute in (*_dt.INT_DTYPES, *_dt.UINT_DTYPES):
         return _wrapping(cls, cast_args, compute)
-    if cls in PREFERRED:
+    if cls in PREFERRED or cls in flags.get("vector_ops", ()):
         call = vector_call(cls, cast_args, compute)
         if call is not None:
             return call
