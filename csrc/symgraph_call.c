@@ -8,7 +8,8 @@
  * ndarray that frees it (no copy).
  *
  * Caller(fn, n_in, in_typenums, out_typenums, ws, n_slots)(arrays) returns
- *   - a list of output arrays on success,
+ *   - a list of output arrays on success (an output computed in place over an input's
+ *     buffer is that input object),
  *   - a tuple (node_index, message) when the segment reports an error,
  *   - NotImplemented when an input cannot be passed as is (not an ndarray, wrong dtype
  *     or ndim, misaligned, strides not a multiple of the item size): the Python side then
@@ -110,6 +111,15 @@ static PyObject *wrap_output(sg_array *a, int typenum) {
     return arr;
 }
 
+/* An output computed over an input's own buffer (an in-place update of a shared variable,
+ * see backends/c/inplace.py) is that input: the input object itself, else NULL. */
+static PyObject *input_itself(Caller *self, PyObject *const *items, const sg_array *in, const sg_array *o) {
+    for (Py_ssize_t j = 0; j < self->n_in; ++j)
+        if (in[j].data == o->data && in[j].ndim == o->ndim && PyArray_CheckExact(items[j]))
+            return Py_NewRef(items[j]);
+    return NULL;
+}
+
 /* Run the segment on items[0..n_in). user_args: the items are a user's call arguments, so
  * a Python float (int) is also accepted for a float64 (int64) 0-d input, static axis
  * lengths are checked, and anything else, and any error the segment reports, gives
@@ -206,7 +216,8 @@ static PyObject *run_items(Caller *self, PyObject *const *items, int user_args) 
         goto done;
     }
     for (Py_ssize_t k = 0; k < self->n_out; ++k) {
-        PyObject *arr = wrap_output(&out[k], self->out_typenums[k]);
+        PyObject *arr = input_itself(self, items, in, &out[k]);
+        if (!arr) arr = wrap_output(&out[k], self->out_typenums[k]);
         if (!arr) {
             for (Py_ssize_t j = k + 1; j < self->n_out; ++j) free(out[j].data);
             Py_CLEAR(result);

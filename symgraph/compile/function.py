@@ -11,6 +11,7 @@ import numpy as np
 
 from symgraph.compile.io import In
 from symgraph.compile.maker import FunctionMaker, _input_label
+from symgraph.compile.shared import IN_PLACE_LOCK
 
 
 _FLOAT64 = np.dtype("float64")
@@ -51,6 +52,10 @@ class Function:
         # the C runner copies any output that could share memory with an input itself
         self._never_alias = getattr(self._runner, "outputs_never_alias", False)
         self._c_call = self._direct_c_call()
+        # shared variables whose update the runner computes over their own buffer
+        self._destroyed = list(getattr(self._runner, "destroyed_inputs", ()))
+        for j in self._destroyed:
+            self._shared[j - len(self._specs)].updated_in_place = True
 
     def _direct_c_call(self) -> Any:
         """The C extension's ``call_args`` when the whole function is one C segment taking the
@@ -126,7 +131,28 @@ class Function:
             for i, (t, value) in enumerate(zip(self._types, values)):
                 values[i] = t.filter(value, name=self._labels[i], allow_downcast=allow)
         if self._shared:
+            if any(var.updated_in_place for var in self._shared):
+                with IN_PLACE_LOCK:
+                    return self._run(values)
+        return self._run(values)
+
+    def _protect_destroyed(self, values: list[Any]) -> None:
+        """Give the runner a copy of each shared value it would overwrite where doing so
+        is unsafe: a read-only, non-contiguous or misaligned array, or one sharing memory
+        with another input (a ``borrow=True`` alias); the copy then becomes the new value."""
+        for j in self._destroyed:
+            value = values[j]
+            flags = value.flags
+            if not (flags.writeable and flags.c_contiguous and flags.aligned) or any(
+                    k != j and isinstance(other, np.ndarray) and np.may_share_memory(value, other)
+                    for k, other in enumerate(values)):
+                values[j] = np.array(value, order="C")
+
+    def _run(self, values: list[Any]) -> Any:
+        if self._shared:
             values.extend(var.container_value for var in self._shared)
+            if self._destroyed:
+                self._protect_destroyed(values)
         results = self._runner(values)
         if not self._never_alias:
             fresh = getattr(self._runner, "fresh_outputs", False)

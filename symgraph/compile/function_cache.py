@@ -271,9 +271,12 @@ def _toolchain_form(backend: str) -> Any:
 
 
 def function_key(inputs: Sequence[Variable], outputs: Sequence[Variable], backend: str,
-                 optimizer: str, nan_guard: bool, compile_site: SourceInfo | None) -> str:
+                 optimizer: str, nan_guard: bool, compile_site: SourceInfo | None,
+                 updates: Sequence[tuple[int, int]] = ()) -> str:
     """The function cache's key for compiling ``outputs`` (outputs, then update values) from
     ``inputs`` (explicit inputs, then shared variables), after givens were substituted.
+    ``updates``: (input position, output position) of each updated shared variable and its
+    new value (a function may compute that value in place, where a plain output may not).
 
     Raises Uncacheable when the graph holds something it cannot describe exactly.
     """
@@ -289,7 +292,7 @@ def function_key(inputs: Sequence[Variable], outputs: Sequence[Variable], backen
     settings = tuple((name, getattr(config, name)) for name in sorted(config._fields) if name != "compiledir")
     parts = ("symgraph function cache", FORMAT, code_fingerprint(), backend, optimizer, nan_guard, settings,
              _toolchain_form(backend), _source_form(compile_site),
-             tuple(_module_stat(m) for m in sorted(describer.modules)), graph)
+             tuple(_module_stat(m) for m in sorted(describer.modules)), graph, tuple(map(tuple, updates)))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

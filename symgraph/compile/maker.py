@@ -130,13 +130,18 @@ class FunctionMaker:
 
         fgraph_inputs = explicit + list(self.shared_inputs)
         fgraph_outputs = out_vars + update_vars
+        #: (graph input position, graph output position) of each updated shared variable and
+        #: its new value: a backend may compute the value over the variable's own buffer
+        #: (see Function._protect_destroyed and backends/c/runner.py, in-place updates)
+        self.destroyable = [(fgraph_inputs.index(var), len(out_vars) + k)
+                            for k, (var, _) in enumerate(self.update_pairs)]
         backend = self._choose_backend()
         #: 'hit', 'stored' or why the function cache was not used (see function_cache.py)
         self.function_cache_status = "off"
         key = None
         try:
             key = function_cache.function_key(fgraph_inputs, fgraph_outputs, self.backend_name, self.optimizer,
-                                              self.nan_guard, user_frame())
+                                              self.nan_guard, user_frame(), self.destroyable)
         except function_cache.Uncacheable as exc:
             self.function_cache_status = f"not cached: {exc}"
         restored = function_cache.load(key, fgraph_inputs, self.nan_guard) if key is not None else None
@@ -293,5 +298,6 @@ class FunctionMaker:
         if backend is None:
             return get_backend("py").build(self.fgraph, nan_guard=self.nan_guard)
         options = {"openmp_threshold": config.openmp_threshold, "openmp_threads": config.openmp_threads,
-                   "cflags": config.cflags.split() + ([] if config.vecmath else ["-DSG_SCALAR_MATH"])}
+                   "cflags": config.cflags.split() + ([] if config.vecmath else ["-DSG_SCALAR_MATH"]),
+                   "destroyable": list(self.destroyable)}
         return backend.build(self.fgraph, nan_guard=self.nan_guard, cache=cache, options=options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,12 +13,26 @@ from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
 
+#: held by every call of a function that uses a shared variable some compiled function
+#: updates in place, and by get_value's copy of such a variable: a call then never reads
+#: a value another call is writing over (see Function.__call__)
+IN_PLACE_LOCK = threading.RLock()
+
+
 class SharedVariable(TensorVariable):
     """A tensor whose value lives with it; an implicit input of every function using it.
 
     Use ``get_value()`` / ``set_value()`` to read and write it, and ``updates`` in
     ``compile_function`` to change it after each call.
+
+    A compiled function may compute an update in the variable's own buffer (the C
+    backend does so for ``W - lr * dot(a, b)`` and the like, as Theano did): an array
+    obtained with ``get_value(borrow=True)``, or given with ``borrow=True``, may then
+    change when the function is called. Without ``borrow`` you always get a copy.
     """
+
+    #: set once a compiled function may compute this variable's update in place
+    updated_in_place = False
 
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None,
                  allow_downcast: bool | None = None) -> None:
@@ -31,7 +46,12 @@ class SharedVariable(TensorVariable):
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
         """The current value (a copy unless ``borrow=True``)."""
-        return self._value if borrow else self._value.copy()
+        if borrow:
+            return self._value
+        if self.updated_in_place:
+            with IN_PLACE_LOCK:
+                return self._value.copy()
+        return self._value.copy()
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value; it must fit the variable's type (dtype and ndim)."""

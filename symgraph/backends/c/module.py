@@ -47,6 +47,9 @@ class SegmentSource:
     notes: list[str] = field(default_factory=list)
     n_slots: int = 0
     in_place: list[Apply] = field(default_factory=list)
+    #: positions in ``inputs`` of arrays a node may overwrite (updates of shared variables;
+    #: backends/c/inplace.py): such an output is returned as that input's own buffer
+    destroys: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -248,11 +251,15 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
         if var in plan.slots:
             continue  # workspace buffers stay for the next call
         name = ctx.name(var)
+        # an output that took an input's buffer (EmitContext.alloc_over) is not ours to free
+        mine = f" && {name}.data != {ctx.name(ctx.aliases[var])}.data" if var in ctx.aliases else ""
         if var in transferred:
-            lines.append(f"  if (sg_status) free({name}.data);")
+            lines.append(f"  if (sg_status{mine}) free({name}.data);")
         else:
-            lines.append(f"  free({name}.data);")
+            lines.append(f"  if (1{mine}) free({name}.data);" if mine else f"  free({name}.data);")
     lines.append("  return sg_status;")
     lines.append("}")
+    destroys = sorted({inputs.index(src) for src in ctx.aliases.values() if src in inputs})
     return SegmentSource("\n".join(lines) + "\n", inputs, list(outputs), list(nodes), ctx.uses_blas,
-                         n_slots=plan.n_slots, in_place=[n for n in nodes if n in plan.in_place])
+                         n_slots=plan.n_slots, in_place=[n for n in nodes if n in plan.in_place],
+                         destroys=destroys)

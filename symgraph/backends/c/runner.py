@@ -19,6 +19,7 @@ import numpy as np
 from symgraph.backends.c import build as cbuild
 from symgraph.backends.c.ctypes import Unsupported
 from symgraph.backends.c.emit import EmitContext, _load_emitters, emit
+from symgraph.backends.c.inplace import plan_in_place
 from symgraph.backends.c.module import SegmentSource, assemble
 from symgraph.backends.c.omp import serial_branches
 from symgraph.backends.py.dispatch import perform
@@ -32,12 +33,12 @@ _ffi = cbuild.ffi
 
 def _try_emit(node: Apply, ctx: EmitContext) -> list[str] | None:
     """Emit ``node`` into ``ctx``; on Unsupported restore ``ctx`` and return None."""
-    saved = (list(ctx.lines), dict(ctx.names), dict(ctx.owning), dict(ctx.helpers), ctx.uses_blas)
+    saved = (list(ctx.lines), dict(ctx.names), dict(ctx.owning), dict(ctx.helpers), ctx.uses_blas, dict(ctx.aliases))
     ctx.lines = []
     try:
         emit(node.op, node, ctx)
     except Unsupported:
-        ctx.lines, ctx.names, ctx.owning, ctx.helpers, ctx.uses_blas = saved
+        ctx.lines, ctx.names, ctx.owning, ctx.helpers, ctx.uses_blas, ctx.aliases = saved
         return None
     body = ctx.lines
     ctx.lines = saved[0]
@@ -120,8 +121,13 @@ class CSegment:
         if status:
             self._raise(int(err.node), _ffi.string(err.message).decode(errors="replace"), keep)
         results = []
+        # an output computed over an input's own buffer (inplace.py) is that input
+        taken = {int(_ffi.cast("uintptr_t", in_arrays[j].data)): keep[j] for j in self.source.destroys}
         for k, dtype in enumerate(self.out_dtypes):
             s = out_arrays[k]
+            if taken and int(_ffi.cast("uintptr_t", s.data)) in taken:
+                results.append(taken[int(_ffi.cast("uintptr_t", s.data))])
+                continue
             shape = tuple(s.shape[a] for a in range(s.ndim))
             count = math.prod(shape)
             if count == 0:
@@ -166,6 +172,10 @@ class CRunner:
         self._python_set: set[Apply] = set()
         self.sources: list[SegmentSource] = []
         order = fgraph.toposort()
+        threshold, threads = options.get("openmp_threshold", 200_000), options.get("openmp_threads", 0)
+        # updates of shared variables computed over the variable's own buffer (inplace.py)
+        order, destroy = plan_in_place(fgraph, order, options.get("destroyable", ()), _try_emit,
+                                       lambda: EmitContext(threshold, threads))
         last_use: dict[Variable, int] = {}
         for pos, node in enumerate(order):
             for var in node.inputs:
@@ -174,7 +184,8 @@ class CRunner:
             last_use[var] = len(order)
         i = 0
         while i < len(order):
-            ctx = EmitContext(options.get("openmp_threshold", 200_000), options.get("openmp_threads", 0))
+            ctx = EmitContext(threshold, threads)
+            ctx.destroy = destroy
             nodes: list[Apply] = []
             bodies: list[list[str]] = []
             while i < len(order):
@@ -233,6 +244,10 @@ class CRunner:
             # a CSegment and an Apply both name what they read and write
             self._plan.append((kind, step, [slot(v) for v in step.inputs], [slot(v) for v in step.outputs]))
         self._out_index = [slot(o) for o in self.fgraph.outputs]
+        #: graph inputs that a segment may overwrite with an update (see inplace.py); the
+        #: Function hands those segments a copy where overwriting the value is not safe
+        self.destroyed_inputs = sorted({index[seg.inputs[k]] for kind, seg in self.steps if kind == "c"
+                                        for k in seg.source.destroys})
         self._template = template
         # outputs that would otherwise share memory with an input, a constant or a Python
         # node's input are copied (C segment outputs are always fresh buffers)

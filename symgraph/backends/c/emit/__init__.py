@@ -29,6 +29,11 @@ class EmitContext:
         self.node_index = -1
         self.uses_blas = False
         self.helpers: dict[str, str] = {}  # extra C functions needed, by name
+        #: nodes that may write their result over one input's buffer: {node: input position}
+        #: (updates of shared variables, decided by backends/c/inplace.py)
+        self.destroy: dict[Apply, int] = {}
+        #: outputs that may be an input's own buffer at run time: {output: input}
+        self.aliases: dict[Variable, Variable] = {}
         self._counter = 0
 
     # -- naming ------------------------------------------------------------------------
@@ -65,6 +70,24 @@ class EmitContext:
         self.line(f"{{ int64_t {shp}[{max(ndim, 1)}] = {{{dims}}};")
         self.line(f"  if (!sg_alloc(&{name}, {ndim}, {shp}, sizeof({ctype(out.type.dtype)}))) "  # type: ignore[attr-defined]
                   + self.fail("out of memory allocating %lld elements", f"(long long)sg_size(&{name})") + " }")
+
+    def alloc_over(self, node: Apply, out: Variable, source: Variable, shape_exprs: Sequence[str]) -> None:
+        """``out`` takes ``source``'s buffer when ``node`` may overwrite it (see
+        ``destroy``) and ``source`` is C-contiguous; otherwise a fresh array (``alloc``),
+        which the caller fills with ``source``'s values. Emits ``int <out>_over`` (1: the
+        buffer was taken, the values are already there)."""
+        name = self.name(out)
+        over = f"{name}_over"
+        taken = node in self.destroy and node.inputs[self.destroy[node]] is source
+        if not taken:
+            self.alloc(out, shape_exprs)
+            self.line(f"const int {over} = 0;")
+            return
+        src = self.name(source)
+        self.aliases[out] = source
+        self.line(f"const int {over} = sg_is_contiguous(&{src});")
+        self.line(f"if ({over}) {{ {name} = {src}; sg_contiguous_strides(&{name}); }} else")
+        self.alloc(out, shape_exprs)
 
     def view(self, out: Variable, source: Variable) -> None:
         """``out`` shares ``source``'s data (shape and strides are set by the caller)."""

@@ -165,9 +165,11 @@ def _emit_loop_dot(node: Apply, ctx: EmitContext) -> None:
 
 
 def _copy_into(ctx: EmitContext, out: str, src: str, ct: str, n_expr: str) -> None:
-    """Copy matrix/vector ``src`` (any strides) into the freshly allocated contiguous ``out``."""
+    """Copy matrix/vector ``src`` (any strides) into the freshly allocated contiguous ``out``,
+    unless ``out`` took ``src``'s own buffer (``ctx.alloc_over``: the flag ``<out>_over``)."""
     tmp = ctx.tmp("cp")
-    ctx.line(f"if (sg_is_contiguous(&{src})) memcpy({out}.data, {src}.data, (size_t)({n_expr}) * sizeof({ct}));")
+    ctx.line(f"if ({out}_over) {{}}")
+    ctx.line(f"else if (sg_is_contiguous(&{src})) memcpy({out}.data, {src}.data, (size_t)({n_expr}) * sizeof({ct}));")
     ctx.line(f"else {{ sg_array {tmp}; if (!sg_copy_contiguous(&{tmp}, &{src}, sizeof({ct}))) " + ctx.fail("out of memory")
              + f" memcpy({out}.data, {tmp}.data, (size_t)({n_expr}) * sizeof({ct})); free({tmp}.data); }}")
 
@@ -205,7 +207,7 @@ def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
              + ctx.fail("Gemm: z has shape %s, expected (%lld, %lld)", f"sg_shape_str(&{zn}, s1, 96)",
                         "(long long)m", "(long long)n") + " }")
     ctx.line("if (m > 2147483647 || n > 2147483647 || k > 2147483647) " + ctx.fail("Gemm: dimensions too large for 32-bit BLAS"))
-    ctx.alloc(out, ["m", "n"])
+    ctx.alloc_over(node, out, z, ["m", "n"])
     _copy_into(ctx, on, zn, ct, "m * n")
     ctx.line(f"const {ct} alpha = *({ct} *){an}.data, beta = *({ct} *){bn}.data;")
     beta_expr = _scale_for_beta(ctx, on, ct, "m * n")
@@ -231,7 +233,7 @@ def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
     ctx.line(f"if ({zn}.shape[0] != m) {{ char s1[96]; "
              + ctx.fail("Gemv: z has shape %s, expected (%lld,)", f"sg_shape_str(&{zn}, s1, 96)", "(long long)m") + " }")
     ctx.line("if (m > 2147483647 || k > 2147483647) " + ctx.fail("Gemv: dimensions too large for 32-bit BLAS"))
-    ctx.alloc(out, ["m"])
+    ctx.alloc_over(node, out, z, ["m"])
     _copy_into(ctx, on, zn, ct, "m")
     ctx.line(f"const {ct} alpha = *({ct} *){aln}.data, beta = *({ct} *){bn}.data;")
     beta_expr = _scale_for_beta(ctx, on, ct, "m")
@@ -257,7 +259,7 @@ def c_ger(op: Ger, node: Apply, ctx: EmitContext) -> None:
              + ctx.fail("Ger: a has shape %s, expected (%lld, %lld)", f"sg_shape_str(&{an}, s1, 96)",
                         "(long long)m", "(long long)n") + " }")
     ctx.line("if (m > 2147483647 || n > 2147483647) " + ctx.fail("Ger: dimensions too large for 32-bit BLAS"))
-    ctx.alloc(out, ["m", "n"])
+    ctx.alloc_over(node, out, a, ["m", "n"])
     _copy_into(ctx, on, an, ct, "m * n")
     ctx.line(f"const {ct} alpha = *({ct} *){aln}.data;")
     ctx.line("if (m > 0 && n > 0) {")
