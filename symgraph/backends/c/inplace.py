@@ -10,8 +10,10 @@ destructive ``GemmInplace`` does.
 This module decides where that is safe, for the C runner (``CRunner``):
 
 - the node is a BLAS update (Gemm, Gemv, Ger) whose accumulator input is the updated
-  shared variable itself, and its output is that variable's update and nothing else of
-  the function's outputs;
+  shared variable itself, or an elementwise node with the variable as one input of the
+  result's dtype and broadcast pattern (``b - lr * g``, a momentum step); its output is
+  that variable's update and nothing else of the function's outputs, and no other of its
+  inputs is the variable or a view of it;
 - no output of the function is the variable or a view of it;
 - every other node that reads the variable, or a view of it, runs before the update: the
   nodes are reordered so (a topological order with those extra edges), and where that is
@@ -38,6 +40,7 @@ from symgraph.backends.c.emit import EmitContext
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Apply, Variable
 from symgraph.tensor.blas import Gemm, Gemv, Ger
+from symgraph.tensor.elemwise import Elemwise
 
 #: op class -> the input position its result may overwrite (the accumulator)
 IN_PLACE_INPUT: dict[type, int] = {Gemm: 0, Gemv: 0, Ger: 0}
@@ -57,10 +60,10 @@ def plan_in_place(fgraph: FunctionGraph, order: list[Apply], pairs: Sequence[tup
     for i_in, i_out in pairs:
         var, new = fgraph.inputs[i_in], outputs[i_out]
         node = new.owner
-        if node is None or type(node.op) not in IN_PLACE_INPUT or node in candidates:
+        if node is None or node in candidates:
             continue
-        pos = IN_PLACE_INPUT[type(node.op)]
-        if node.inputs[pos] is not var or any(v is var for k, v in enumerate(node.inputs) if k != pos):
+        pos = _overwritten_input(node, var)
+        if pos is None:
             continue
         if outputs.count(new) != 1 or var in outputs:
             continue
@@ -82,6 +85,9 @@ def plan_in_place(fgraph: FunctionGraph, order: list[Apply], pairs: Sequence[tup
     chosen: dict[Apply, Variable] = {}
     for node, var in candidates.items():
         aliases = {v for v, r in roots.items() if var in r}
+        pos = _overwritten_input(node, var)
+        if any(v in aliases for k, v in enumerate(node.inputs) if k != pos):
+            continue  # the node reads the variable (or a view of it) through another input
         if any(v in aliases for v in outputs):
             continue  # an output is the variable or a view of it: its old value is returned
         readers = {n for n in order if n is not node and any(v in aliases for v in n.inputs)}
@@ -94,7 +100,26 @@ def plan_in_place(fgraph: FunctionGraph, order: list[Apply], pairs: Sequence[tup
     new_order = _toposort_with(order, after, position)
     if new_order is None:  # the extra edges of two updates contradict each other
         return order, {}
-    return new_order, {node: IN_PLACE_INPUT[type(node.op)] for node in chosen}
+    return new_order, {node: _overwritten_input(node, var) for node, var in chosen.items()}  # type: ignore[misc]
+
+
+def _overwritten_input(node: Apply, var: Variable) -> int | None:
+    """The position of ``var`` among ``node``'s inputs if the node's result may be written
+    over it: the accumulator of a BLAS update, or an elementwise input of the result's
+    dtype and broadcast pattern (so of its shape) that the node reads only once."""
+    if isinstance(node.op, Elemwise):
+        if len(node.outputs) != 1:
+            return None
+        out = node.outputs[0]
+        places = [k for k, v in enumerate(node.inputs) if v is var]
+        if (len(places) != 1 or var.type.dtype != out.type.dtype  # type: ignore[attr-defined]
+                or var.type.broadcastable != out.type.broadcastable):  # type: ignore[attr-defined]
+            return None
+        return places[0]
+    pos = IN_PLACE_INPUT.get(type(node.op))
+    if pos is None or node.inputs[pos] is not var or any(v is var for k, v in enumerate(node.inputs) if k != pos):
+        return None
+    return pos
 
 
 def _descendants(node: Apply, order: list[Apply]) -> set[Apply]:

@@ -73,11 +73,11 @@ def test_the_mlp_step_updates_its_weights_in_place_and_matches_py():
     f = c[1]
     assert Gemm in _ops(f)
     w1, b1, w2 = c[2]
-    # the weights' buffers are written in place: no copy of either weight matrix per step
-    assert c[3][0] and c[3][2], c[3]
+    # the weights' buffers are written in place: no copy of any weight per step
+    assert c[3] == [True, True, True], c[3]
     inputs = f.maker.fgraph.inputs
-    assert [inputs[j].name for j in f.maker.runner.destroyed_inputs] == ["w1", "w2"]
-    assert w1.updated_in_place and w2.updated_in_place and not b1.updated_in_place
+    assert [inputs[j].name for j in f.maker.runner.destroyed_inputs] == ["w1", "b1", "w2"]
+    assert w1.updated_in_place and w2.updated_in_place and b1.updated_in_place
     assert any("_over = sg_is_contiguous" in s.source for s in f.maker.runner.sources)
 
 
@@ -288,3 +288,38 @@ def test_concurrent_calls_never_see_a_half_written_weight():
         t.join()
     assert bad == []
     assert w.get_value()[0, 0] == 400.0
+
+
+def test_elementwise_updates_are_in_place():
+    # plain SGD on a bias and a momentum step: both elementwise over the variable
+    gv = _weights(16, (5, 4))
+
+    def build():
+        w = sg.shared(_weights(), name="w")
+        v = sg.shared(np.zeros((5, 4)), name="v")
+        b = sg.shared(np.ones(4), name="b")
+        g = T.dmatrix("g")
+        v_new = 0.9 * v - LR * g
+        return [g], (w * w).sum(), [(v, v_new), (w, w + v_new), (b, b - LR * g.sum(axis=0))], [v, w, b]
+
+    py, c = _pair(build, steps=4, args=(gv,))
+    _assert_same(py, c)
+    # w + v_new reads v's new value: v and b are updated in place; w too (it reads the
+    # new v, not the old w twice)
+    assert c[3] == [True, True, True], c[3]
+
+
+def test_an_update_reading_a_view_of_the_variable_is_not_in_place():
+    # Gemm(w, -lr, w.T, x, 1) and w + w.T read w through a second input: BLAS or the loop
+    # would read values it has already overwritten
+    xv = _weights(17, (5, 5))
+
+    def build():
+        w = sg.shared(_weights(shape=(5, 5)), name="w")
+        u = sg.shared(_weights(18, (5, 5)), name="u")
+        x = T.dmatrix("x")
+        return [x], [], [(w, w - LR * T.dot(w.T, x)), (u, u + u.T * 0.5)], [w, u]
+
+    py, c = _pair(build, steps=3, args=(xv,))
+    _assert_same(py, c)
+    assert c[3] == [False, False]
