@@ -60,9 +60,14 @@ def test_w2_step_is_one_c_segment_of_five_blas_calls_with_transposes_as_flags() 
     # intermediates live in a handful of reusable workspace slots
     assert max(s.n_slots for s in runner.sources) <= 8
     x, y = state["x"], state["y"]
+    # the step makes no copies of its weights: all four are updated in their own buffers
+    params = [var for var, _ in updates]
+    assert len(runner.destroyed_inputs) == len(params) == 4
+    buffers = [p.get_value(borrow=True) for p in params]
     first = float(f(x, y))
     second = float(f(x, y))
     assert np.isfinite(first) and second < first  # the step trains
+    assert all(p.get_value(borrow=True) is b for p, b in zip(params, buffers))
 
 
 def test_w3_call_goes_straight_to_c() -> None:
