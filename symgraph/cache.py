@@ -6,7 +6,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from symgraph.compile.cache import default_cache
+    from symgraph.compile.cache import FUNCTIONS_DIR, ArtifactCache, default_cache
 
     args = sys.argv[1:] if argv is None else argv
     command = args[0] if args else "info"
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {entry.name[:16]}  {first[:70]}")
         if len(entries) > 20:
             print(f"  ... and {len(entries) - 20} more")
+        # the function cache: one record per compiled function (its rewritten graph and
+        # the entries above that its segments use)
+        records = ArtifactCache(cache.root / FUNCTIONS_DIR, probe=False).entries()
+        record_size = sum(f.stat().st_size for e in records for f in e.iterdir() if f.is_file())
+        print(f"function records: {len(records)}, {record_size / 1e6:.1f} MB")
         return 0
     if command == "clear":
         print(f"removed {cache.clear()} entries from {cache.root}")

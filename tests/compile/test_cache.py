@@ -86,6 +86,7 @@ def test_cache_cli_info_and_clear(tmp_path):
     env = {**os.environ, "SYMGRAPH_FLAGS": f"compiledir={tmp_path}"}
     info = subprocess.run([sys.executable, "-m", "symgraph.cache", "info"], env=env, capture_output=True, text=True)
     assert info.returncode == 0 and "entries: 1" in info.stdout
+    assert "function records: 1," in info.stdout
     clear = subprocess.run([sys.executable, "-m", "symgraph.cache", "clear"], env=env, capture_output=True, text=True)
     assert "removed 1" in clear.stdout
     assert ArtifactCache(tmp_path).entries() == []
