@@ -135,12 +135,17 @@ def _blas_from_sum(fgraph: FunctionGraph, node: Apply, kind: str) -> Replacement
         found = _dot_of(v, (2, 1) if kind == "gemv" else (2, 2))
         return found is not None and all(i.type.dtype == dtype for i in found.inputs)  # type: ignore[attr-defined]
 
+    def fits(v: Variable) -> bool:
+        # the result's dtype and broadcast pattern; static lengths may be known on one
+        # side only (a constant operand, a shared variable of unknown shape)
+        return v.type.dtype == dtype and v.type.broadcastable == out.type.broadcastable  # type: ignore[attr-defined]
+
     def is_accumulator(v: Variable) -> bool:
-        return v.type == out.type
+        return fits(v)
 
     for i, (term, sign) in enumerate(signed):
         product = _split_scale(fgraph, term, is_product)
-        if product is None or product.core.type != out.type:
+        if product is None or not fits(product.core):
             continue
         for j, (other, other_sign) in enumerate(signed):
             if j == i:

@@ -103,6 +103,19 @@ def test_rank_one_update_is_ger():
     assert _ops(fgraph, Ger)
 
 
+def test_gemm_when_static_lengths_are_known_on_one_side_only():
+    # a constant operand has static lengths, the accumulator (a shared variable, say) none:
+    # the dtype and broadcast pattern decide, not the static shape
+    z, x = T.dmatrices("z", "x")
+    out = z - 0.1 * T.dot(x.T, T.constant(C))
+    fgraph = assert_rewrite_keeps_values([z, x], out, RULES, [RNG.normal(size=(4, 2)), A],
+                                         "gemm_from_scaled_dot_sum")
+    assert _ops(fgraph, Gemm)
+    fixed = T.tensor(dtype="float64", shape=(4, 2), name="fixed")
+    assert_rewrite_keeps_values([fixed, x, z], fixed + T.dot(x.T, z), RULES,
+                                [RNG.normal(size=(4, 2)), A, C], "gemm_from_scaled_dot_sum")
+
+
 def test_no_blas_op_without_something_to_accumulate_or_with_broadcasting():
     z, x, y = T.dmatrices("z", "x", "y")
     r = T.drow("r")
