@@ -17,6 +17,15 @@
  *
  * Workspace: the segment's slots are shared by calls; a call that finds them busy (another
  * thread is inside) runs with a private, temporary workspace instead.
+ *
+ * Output slots and recycling: each output the segment allocates comes from a workspace
+ * slot of its own (out_slots[k]; -1: none), emptied after every successful call since the
+ * buffer is then the returned array's. The Caller keeps the last SG_RECYCLE_KEEP results
+ * of at least SG_RECYCLE_BYTES per output; when one of them is referenced by nothing else
+ * (the user has dropped it, and no view of it lives), its buffer goes back into the output
+ * slot before the next call, so a big result is written into pages that are already
+ * mapped instead of fresh ones the kernel must fault in and zero (a 128 MB softmax paid
+ * ~30% of its time for that). Two per output, so `y = f(x)` in a loop recycles too.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -47,7 +56,12 @@ typedef struct {
      * and whether to return the single output itself rather than a list */
     int64_t *static_shapes;
     int single;
+    int *out_slots;        /* per output: its workspace slot, or -1 */
+    PyObject **keep;       /* per output, SG_RECYCLE_KEEP recent big results (or NULL) */
 } Caller;
+
+#define SG_RECYCLE_BYTES ((npy_intp)4 << 20)
+#define SG_RECYCLE_KEEP 2
 
 static void caller_dealloc(Caller *self) {
     if (self->ws && self->release) {
@@ -58,6 +72,11 @@ static void caller_dealloc(Caller *self) {
     PyMem_Free(self->in_ndims);
     PyMem_Free(self->out_typenums);
     PyMem_Free(self->static_shapes);
+    if (self->keep) {
+        for (Py_ssize_t k = 0; k < self->n_out * SG_RECYCLE_KEEP; ++k) Py_XDECREF(self->keep[k]);
+    }
+    PyMem_Free(self->keep);
+    PyMem_Free(self->out_slots);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -76,9 +95,9 @@ static int read_ints(PyObject *seq, Py_ssize_t n, int **out) {
 
 static int caller_init(Caller *self, PyObject *args, PyObject *kwds) {
     unsigned long long fn, release;
-    PyObject *in_types, *in_ndims, *out_types;
+    PyObject *in_types, *in_ndims, *out_types, *out_slots = NULL;
     long long n_slots;
-    if (!PyArg_ParseTuple(args, "KKOOOL", &fn, &release, &in_types, &in_ndims, &out_types, &n_slots))
+    if (!PyArg_ParseTuple(args, "KKOOOL|O", &fn, &release, &in_types, &in_ndims, &out_types, &n_slots, &out_slots))
         return -1;
     self->fn = (sg_entry_fn)(uintptr_t)fn;
     self->release = (sg_release_fn)(uintptr_t)release;
@@ -88,6 +107,21 @@ static int caller_init(Caller *self, PyObject *args, PyObject *kwds) {
     if (read_ints(in_types, self->n_in, &self->in_typenums) < 0) return -1;
     if (read_ints(in_ndims, self->n_in, &self->in_ndims) < 0) return -1;
     if (read_ints(out_types, self->n_out, &self->out_typenums) < 0) return -1;
+    if (out_slots && out_slots != Py_None) {
+        if (PySequence_Size(out_slots) != self->n_out) {
+            PyErr_SetString(PyExc_ValueError, "one output slot (or -1) per output");
+            return -1;
+        }
+        if (read_ints(out_slots, self->n_out, &self->out_slots) < 0) return -1;
+        for (Py_ssize_t k = 0; k < self->n_out; ++k) {
+            if (self->out_slots[k] >= n_slots) {
+                PyErr_SetString(PyExc_ValueError, "an output slot is outside the workspace");
+                return -1;
+            }
+        }
+        self->keep = PyMem_Calloc((size_t)(self->n_out ? self->n_out : 1) * SG_RECYCLE_KEEP, sizeof(PyObject *));
+        if (!self->keep) { PyErr_NoMemory(); return -1; }
+    }
     self->n_slots = n_slots;
     self->ws = PyMem_Calloc(n_slots ? (size_t)n_slots : 1, sizeof(sg_ws_slot));
     if (!self->ws) { PyErr_NoMemory(); return -1; }
@@ -96,6 +130,63 @@ static int caller_init(Caller *self, PyObject *args, PyObject *kwds) {
 
 static void free_capsule(PyObject *capsule) {
     free(PyCapsule_GetPointer(capsule, NULL));
+}
+
+/* Before a call on the shared workspace: each empty output slot gets the buffer of a kept
+ * result that nothing but this Caller references any more (its capsule then no longer
+ * frees it: the workspace owns it). Kept results that are dead but cannot be recycled are
+ * dropped. */
+static void lend_buffers(Caller *self) {
+    if (!self->keep) return;
+    for (Py_ssize_t k = 0; k < self->n_out; ++k) {
+        const int s = self->out_slots[k];
+        PyObject **keep = &self->keep[k * SG_RECYCLE_KEEP];
+        for (int r = 0; r < SG_RECYCLE_KEEP; ++r) {
+            PyObject *a = keep[r];
+            if (!a || Py_REFCNT(a) != 1) continue;
+            PyObject *base = PyArray_BASE((PyArrayObject *)a);
+            if (s >= 0 && !self->ws[s].ptr && base && PyCapsule_CheckExact(base) && Py_REFCNT(base) == 1
+                && PyCapsule_GetDestructor(base) == free_capsule) {
+                void *p = PyCapsule_GetPointer(base, NULL);
+                if (p && PyCapsule_SetDestructor(base, NULL) == 0) {
+                    self->ws[s].ptr = p;
+                    self->ws[s].cap = (size_t)PyArray_NBYTES((PyArrayObject *)a);
+                } else {
+                    PyErr_Clear();
+                }
+            }
+            keep[r] = NULL;
+            Py_DECREF(a);
+        }
+    }
+}
+
+/* After a successful call: an output's buffer is the returned array's, not the slot's. */
+static void take_outputs(Caller *self, sg_ws_slot *ws, const sg_array *out) {
+    if (!self->out_slots) return;
+    for (Py_ssize_t k = 0; k < self->n_out; ++k) {
+        const int s = self->out_slots[k];
+        if (s >= 0 && ws[s].ptr == out[k].data) { ws[s].ptr = NULL; ws[s].cap = 0; }
+    }
+}
+
+/* Keep a big result of output k for recycling (the oldest kept one is let go). */
+static void keep_result(Caller *self, Py_ssize_t k, PyObject *arr) {
+    if (!self->keep || self->out_slots[k] < 0 || !PyArray_CheckExact(arr)
+        || PyArray_NBYTES((PyArrayObject *)arr) < SG_RECYCLE_BYTES)
+        return;
+    PyObject **keep = &self->keep[k * SG_RECYCLE_KEEP];
+    int used = 0;  /* oldest first, no gaps */
+    for (int r = 0; r < SG_RECYCLE_KEEP; ++r) {
+        if (keep[r]) keep[used++] = keep[r];
+    }
+    for (int r = used; r < SG_RECYCLE_KEEP; ++r) keep[r] = NULL;
+    if (used == SG_RECYCLE_KEEP) {
+        Py_DECREF(keep[0]);
+        for (int r = 0; r + 1 < SG_RECYCLE_KEEP; ++r) keep[r] = keep[r + 1];
+        used -= 1;
+    }
+    keep[used] = Py_NewRef(arr);
 }
 
 /* Wrap a malloc'd C-contiguous result as an ndarray that owns (frees) it. */
@@ -182,6 +273,8 @@ static PyObject *run_items(Caller *self, PyObject *const *items, int user_args) 
     if (!own_ws) {
         ws = calloc(self->n_slots ? (size_t)self->n_slots : 1, sizeof(sg_ws_slot));
         if (!ws) { PyErr_NoMemory(); goto done; }
+    } else {
+        lend_buffers(self);
     }
     sg_error err;
     err.node = -1;
@@ -194,6 +287,7 @@ static PyObject *run_items(Caller *self, PyObject *const *items, int user_args) 
     } else {
         status = self->fn(in, out, &err, ws);
     }
+    if (!status) take_outputs(self, ws, out);
     if (own_ws) {
         __atomic_store_n(&self->busy, 0, __ATOMIC_RELEASE);
     } else {
@@ -208,6 +302,7 @@ static PyObject *run_items(Caller *self, PyObject *const *items, int user_args) 
     if (user_args && self->single) {
         result = wrap_output(&out[0], self->out_typenums[0]);
         for (Py_ssize_t j = 1; j < self->n_out; ++j) free(out[j].data);
+        if (result) keep_result(self, 0, result);
         goto done;
     }
     result = PyList_New(self->n_out);
@@ -217,7 +312,7 @@ static PyObject *run_items(Caller *self, PyObject *const *items, int user_args) 
     }
     for (Py_ssize_t k = 0; k < self->n_out; ++k) {
         PyObject *arr = input_itself(self, items, in, &out[k]);
-        if (!arr) arr = wrap_output(&out[k], self->out_typenums[k]);
+        if (!arr && (arr = wrap_output(&out[k], self->out_typenums[k]))) keep_result(self, k, arr);
         if (!arr) {
             for (Py_ssize_t j = k + 1; j < self->n_out; ++j) free(out[j].data);
             Py_CLEAR(result);

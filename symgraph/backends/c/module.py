@@ -50,6 +50,8 @@ class SegmentSource:
     #: positions in ``inputs`` of arrays a node may overwrite (updates of shared variables;
     #: backends/c/inplace.py): such an output is returned as that input's own buffer
     destroys: list[int] = field(default_factory=list)
+    #: per output, the workspace slot its buffer comes from (-1: none; see MemoryPlan)
+    out_slots: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +59,11 @@ class MemoryPlan:
     slots: dict[Variable, int]
     n_slots: int
     in_place: set[Apply]
+    #: per segment output, the workspace slot its buffer is allocated in (-1: none): an
+    #: *output slot*, which the caller empties after every successful call (the buffer is
+    #: the returned array's) and may fill before a call with a big buffer of an earlier
+    #: result nobody holds any more (symgraph_call.c, recycling)
+    out_slots: list[int] = field(default_factory=list)
 
 
 def plan_memory(ctx: EmitContext, nodes: list[Apply], outputs: list[Variable]) -> MemoryPlan:
@@ -117,7 +124,18 @@ def plan_memory(ctx: EmitContext, nodes: list[Apply], outputs: list[Variable]) -
         for var in dies_at.get(j, ()):
             if var in slots and var not in donated:
                 free.append(slots[var])
-    return MemoryPlan(slots, n_slots, in_place)
+    # buffers that leave the segment, after the intermediates' slots: one output slot each
+    # (not an in-place update's, which may be an input's buffer; a variable listed twice
+    # is handed over once and copied after that)
+    out_slots = []
+    for var in outputs:
+        if var in ctx.owning and var not in slots and var not in ctx.aliases:
+            slots[var] = n_slots
+            out_slots.append(n_slots)
+            n_slots += 1
+        else:
+            out_slots.append(-1)
+    return MemoryPlan(slots, n_slots, in_place, out_slots)
 
 
 #: a run of at least this many consecutive kernel calls becomes a table and a loop: gcc's
@@ -237,7 +255,7 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
     transferred = []
     for k, var in enumerate(outputs):
         name = ctx.name(var)
-        if var in ctx.owning and var not in plan.slots and var not in transferred:
+        if var in ctx.owning and (plan.out_slots[k] >= 0 or var in ctx.aliases) and var not in transferred:
             lines.append(f"  sg_out[{k}] = {name};")
             transferred.append(var)
         else:
@@ -249,7 +267,7 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
     lines.append("sg_cleanup:")
     for var in ctx.owning:
         if var in plan.slots:
-            continue  # workspace buffers stay for the next call
+            continue  # workspace buffers stay for the next call (output slots: till it ends)
         name = ctx.name(var)
         # an output that took an input's buffer (EmitContext.alloc_over) is not ours to free
         mine = f" && {name}.data != {ctx.name(ctx.aliases[var])}.data" if var in ctx.aliases else ""
@@ -262,4 +280,4 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
     destroys = sorted({inputs.index(src) for src in ctx.aliases.values() if src in inputs})
     return SegmentSource("\n".join(lines) + "\n", inputs, list(outputs), list(nodes), ctx.uses_blas,
                          n_slots=plan.n_slots, in_place=[n for n in nodes if n in plan.in_place],
-                         destroys=destroys)
+                         destroys=destroys, out_slots=plan.out_slots)

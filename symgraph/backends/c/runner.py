@@ -67,7 +67,7 @@ class CSegment:
             self.caller = fast.Caller(
                 int(_ffi.cast("uintptr_t", lib.sg_segment)), int(_ffi.cast("uintptr_t", lib.sg_ws_release)),
                 [d.num for d in self.in_dtypes], [v.type.ndim for v in self.inputs],  # type: ignore[attr-defined]
-                [d.num for d in self.out_dtypes], self.n_slots,
+                [d.num for d in self.out_dtypes], self.n_slots, list(source.out_slots) or None,
             )
         # the cffi path (no extension, or inputs the extension declines)
         self._ws = _ffi.new("sg_ws_slot[]", self.n_slots)
@@ -110,12 +110,16 @@ class CSegment:
         if self._ws_lock.acquire(blocking=False):
             try:
                 status = self.fn(in_arrays, out_arrays, err, self._ws)
+                if not status:
+                    self._take_outputs(self._ws, out_arrays)
             finally:
                 self._ws_lock.release()
         else:
             private = _ffi.new("sg_ws_slot[]", self.n_slots)
             try:
                 status = self.fn(in_arrays, out_arrays, err, private)
+                if not status:
+                    self._take_outputs(private, out_arrays)
             finally:
                 self.lib.sg_ws_release(private, self.n_slots)
         if status:
@@ -138,6 +142,13 @@ class CSegment:
             buf = _ffi.buffer(owned, count * dtype.itemsize)
             results.append(np.frombuffer(buf, dtype=dtype, count=count).reshape(shape))
         return results
+
+    def _take_outputs(self, ws: Any, out_arrays: Any) -> None:
+        """After a successful call: each output's buffer is the result's, not its slot's."""
+        for k, slot in enumerate(self.source.out_slots):
+            if slot >= 0 and ws[slot].ptr == out_arrays[k].data:
+                ws[slot].ptr = _ffi.NULL
+                ws[slot].cap = 0
 
     def _raise(self, index: int, message: str, inputs: Sequence[Any]) -> None:
         if 0 <= index < len(self.source.nodes):
