@@ -16,7 +16,9 @@
  * Method: Cody-Waite argument reduction with the constant split into pieces applied with
  * FMA, a polynomial fitted (Chebyshev, near minimax) on the reduced range, reconstruction
  * by exponent arithmetic; tanh, sinh and sigmoid carry the rounding errors of their
- * intermediate sums to stay below 1.5 ulp.
+ * intermediate sums to stay below 1.5 ulp.  In fused loops (W1 in docs/vecmath.rst) the
+ * latency of long dependency chains and compare-and-select pairs cost the most: the long
+ * polynomials use Estrin's scheme, and tanh and log1p avoid selects where arithmetic can.
  *
  * Accuracy against a long-double reference (docs/vecmath.rst has the measured table;
  * tests/backends/c/test_vecmath.py checks it): at most 2 ulp for every function and both
@@ -68,17 +70,21 @@ SG_VINLINE float sg_vm_sel_f32(int c, float a, float b) {
 
 /* expm1(r + rlo) - r for |r| <= ln2/2 and tiny rlo: r^2/2 + r^3 P(r) + rlo, P fitted to
  * degree 8 (error below 2^-55 relative).  Callers add r in the same rounding as their
- * scaling.  P is evaluated as even(r^2) + r odd(r^2): half the dependency chain of Horner. */
+ * scaling.  P is evaluated by Estrin's scheme (pairs, then pairs of pairs with r^2, r^4):
+ * a dependency chain of 4 FMAs instead of Horner's 8.  The fused loops are bound by
+ * latency (the out-of-order window holds only a few iterations of a long chain), so
+ * this made W1 = exp(x)*sin(y)+log1p(z*z)-tanh(x*y) about 4% faster. */
 SG_VINLINE double sg_vm_expm1_w_f64(double r, double rlo) {
     double r2 = r * r;
-    double pe = fma(0x1.af236aac51d05p-26, r2, 0x1.71de17e40edfep-19);
-    pe = fma(pe, r2, 0x1.a01a01a4b322fp-13);
-    pe = fma(pe, r2, 0x1.1111111110e6ap-7);
-    pe = fma(pe, r2, 0x1.5555555555555p-3);
-    double po = fma(0x1.2880411bad1aap-22, r2, 0x1.a019c9a5652d3p-16);
-    po = fma(po, r2, 0x1.6c16c1738ff55p-10);
-    po = fma(po, r2, 0x1.5555555554cb7p-5);
-    double p = fma(po, r, pe);
+    double r4 = r2 * r2;
+    double p01 = fma(0x1.5555555554cb7p-5, r, 0x1.5555555555555p-3);
+    double p23 = fma(0x1.6c16c1738ff55p-10, r, 0x1.1111111110e6ap-7);
+    double p45 = fma(0x1.a019c9a5652d3p-16, r, 0x1.a01a01a4b322fp-13);
+    double p67 = fma(0x1.2880411bad1aap-22, r, 0x1.71de17e40edfep-19);
+    double p03 = fma(p23, r2, p01);
+    double p47 = fma(p67, r2, p45);
+    double p48 = fma(0x1.af236aac51d05p-26, r4, p47);
+    double p = fma(p48, r4, p03);
     double h = fma(p, r, 0.5);
     return fma(r2, h, rlo);
 }
@@ -183,7 +189,8 @@ SG_VINLINE double sg_vexpm1_f64(double x) {
 }
 
 /* expm1(x) = e + *elo for 0 <= x <= 44, elo the rounding error of e (the last FMA's
- * addends are exact and within a factor 2 of e, so u - e is exact). */
+ * addends are exact and within a factor 2 of e, so u - e is exact).  Past 709 the results
+ * are inf or nan, for callers that select another value there. */
 SG_VINLINE double sg_vm_expm1_dd_f64(double x, double *elo) {
     double z, rlo;
     double r = sg_vm_exp_reduce_f64(x, &z, &rlo);
@@ -200,7 +207,8 @@ SG_VINLINE double sg_vm_expm1_dd_f64(double x, double *elo) {
  * that t + corr is the ratio to ~2^-100.  1/(E + c) = (1 - t)/c needs no second division. */
 SG_VINLINE double sg_vm_ratio_f64(double e, double elo, double c, double invc, double *corr) {
     double d = e + c;
-    double dl = sg_vm_sel_f64(e < c, e - (d - c), c - (d - e)) + elo;  /* Fast2Sum */
+    double cv = d - e;                           /* TwoSum: no compare-and-select, */
+    double dl = ((e - (d - cv)) + (c - cv)) + elo;  /* which was slower on AVX2 */
     double t = e / d;
     double rem = fma(-t, d, e);                                     /* exact */
     *corr = fma(-t, dl, rem + elo) * ((1.0 - t) * invc);
@@ -209,13 +217,16 @@ SG_VINLINE double sg_vm_ratio_f64(double e, double elo, double c, double invc, d
 
 SG_VINLINE double sg_vtanh_f64(double x) {
     double a = fabs(x);
-    a = sg_vm_sel_f64(a > 22.0, 22.0, a);  /* tanh(22) rounds to 1; also maps inf to 1 */
     /* tanh(a) = E/(E + 2), E = expm1(2a), carried with its rounding error */
     double elo, corr;
     double e = sg_vm_expm1_dd_f64(a + a, &elo);
     double t = sg_vm_ratio_f64(e, elo, 2.0, 0.5, &corr);
     double res = t + corr;
-    return copysign(sg_vm_sel_f64(res > 1.0, 1.0, res), x);
+    /* 1 past a = 19.1 (where tanh rounds to 1; E overflows past 354, inf and nan in lanes
+     * that are not selected), and where t + corr > 1 (t = 1 - 2^-53, then (1 - t)/2 is no
+     * approximation of 1/(E + 2)): one select for both */
+    res = sg_vm_sel_f64((a > 19.1) | (res > 1.0), 1.0, res);
+    return sg_vm_f64(sg_vm_u64(res) ^ (sg_vm_u64(x) & 0x8000000000000000ULL));  /* res >= 0 */
 }
 
 SG_VINLINE double sg_vsigmoid_f64(double x) {
@@ -329,9 +340,11 @@ SG_VINLINE double sg_vlog1p_f64(double x) {
     double f = sg_vm_log_split_f64(u, &k, &kb);
     /* log(u + c) = log(u) + c/u; c/u = c 2^-k / (1 + f), 1/(1+f) ~ 1 - f + f^2 to 8% is
      * plenty because |c 2^-k| <= 2^-53 and |log1p(x)| >= |f|/2 */
-    /* 2^-k; past u = 2^1000 the correction is far below rounding (and 2^-k subnormal) */
-    double cs = c * sg_vm_sel_f64(u > 0x1p1000, 0.0, sg_vm_f64((2046 - kb) << 52));
-    double corr = cs * fma(f, f - 1.0, 1.0);
+    /* as 2^(1-k) (exponent field 2047 - kb) times 1/2: no compare and select, which cost 4%
+     * of the W1 loop.  The field is 0 (scale +0) for u in [1.4 2^1023, inf), where c = 0;
+     * all ones (inf) only for u = 0, which log_special replaces */
+    double cs = c * sg_vm_f64((2047 - kb) << 52);
+    double corr = cs * fma(f, fma(f, 0.5, -0.5), 0.5);
     double hfsq;
     double lo = sg_vm_log_kernel_f64(f, &hfsq);
     double res = k * SG_VM_LN2HI_F64 - ((hfsq - (lo + (k * SG_VM_LN2LO_F64 + corr))) - f);
@@ -502,7 +515,8 @@ SG_VINLINE float sg_vm_expm1_dd_f32(float x, float *elo) {
 
 SG_VINLINE float sg_vm_ratio_f32(float e, float elo, float c, float invc, float *corr) {
     float d = e + c;
-    float dl = sg_vm_sel_f32(e < c, e - (d - c), c - (d - e)) + elo;
+    float cv = d - e;  /* TwoSum, as sg_vm_ratio_f64 */
+    float dl = ((e - (d - cv)) + (c - cv)) + elo;
     float t = e / d;
     float rem = fmaf(-t, d, e);
     *corr = fmaf(-t, dl, rem + elo) * ((1.0f - t) * invc);
@@ -524,12 +538,13 @@ SG_VINLINE float sg_vexpm1_f32(float x) {
 
 SG_VINLINE float sg_vtanh_f32(float x) {
     float a = fabsf(x);
-    a = sg_vm_sel_f32(a > 10.0f, 10.0f, a);  /* tanh rounds to 1 past 9.01 */
     float elo, corr;
     float e = sg_vm_expm1_dd_f32(a + a, &elo);
     float t = sg_vm_ratio_f32(e, elo, 2.0f, 0.5f, &corr);
     float res = t + corr;
-    return copysignf(sg_vm_sel_f32(res > 1.0f, 1.0f, res), x);
+    /* as sg_vtanh_f64: tanhf rounds to 1 past 9.02, expm1f(2a) overflows past 44.4 */
+    res = sg_vm_sel_f32((a > 9.1f) | (res > 1.0f), 1.0f, res);
+    return sg_vm_f32(sg_vm_u32(res) ^ (sg_vm_u32(x) & 0x80000000u));
 }
 
 SG_VINLINE float sg_vsigmoid_f32(float x) {
@@ -623,8 +638,8 @@ SG_VINLINE float sg_vlog1p_f32(float x) {
     float k;
     uint32_t kb;
     float f = sg_vm_log_split_f32(u, &k, &kb);
-    float cs = c * sg_vm_sel_f32(u > 0x1p120f, 0.0f, sg_vm_f32((254u - kb) << 23));
-    float corr = cs * fmaf(f, f - 1.0f, 1.0f);
+    float cs = c * sg_vm_f32((255u - kb) << 23);  /* as sg_vlog1p_f64 */
+    float corr = cs * fmaf(f, fmaf(f, 0.5f, -0.5f), 0.5f);
     float hfsq;
     float lo = sg_vm_log_kernel_f32(f, &hfsq);
     float res = k * SG_VM_LN2HI_F32 - ((hfsq - (lo + (k * SG_VM_LN2LO_F32 + corr))) - f);

@@ -18,7 +18,7 @@ import pytest
 
 from symgraph import scalar as ps
 from symgraph.backends.c import build
-from symgraph.backends.c.emit.vecmath import VECTOR_FUNCTIONS, range_guard, vector_call
+from symgraph.backends.c.emit.vecmath import PREFERRED, VECTOR_FUNCTIONS, range_guard, vector_call
 
 pytestmark = [pytest.mark.needs_gcc, pytest.mark.skipif(build.compiler() is None, reason="needs gcc")]
 
@@ -154,7 +154,8 @@ def _specials(tag: str) -> list[tuple[str, float, float]]:
         ("log2", 0.0, -inf), ("log2", 8.0, 3.0), ("log2", -2.0, nan), ("log2", inf, inf),
         ("log10", 0.0, -inf), ("log10", 1000.0, 3.0), ("log10", -2.0, nan), ("log10", inf, inf),
         ("log1p", -1.0, -inf), ("log1p", -2.0, nan), ("log1p", -0.0, -0.0), ("log1p", inf, inf),
-        ("log1p", nan, nan), ("log1p", -inf, nan),
+        ("log1p", nan, nan), ("log1p", -inf, nan), ("log1p", 0.0, 0.0), ("log1p", -1e30, nan),
+        ("log1p", 1.0, np.log(2.0)), ("log1p", -0.5, -np.log(2.0)),
         ("sin", inf, nan), ("sin", -inf, nan), ("sin", nan, nan), ("sin", -0.0, -0.0), ("sin", 0.0, 0.0),
         ("cos", inf, nan), ("cos", nan, nan), ("cos", -0.0, 1.0), ("cos", 0.0, 1.0),
         ("tanh", inf, 1.0), ("tanh", -inf, -1.0), ("tanh", -0.0, -0.0), ("tanh", nan, nan), ("tanh", 30.0, 1.0),
@@ -173,12 +174,25 @@ def _specials(tag: str) -> list[tuple[str, float, float]]:
             ("cosh", -710.475860073944, inf), ("sigmoid", -745.0, np.exp(-745.0)),
             ("log", 5e-324, -744.4400719213812), ("log1p", 5e-324, 5e-324), ("log1p", 1e308, np.log(1e308)),
             ("log1p", 1.7976931348623157e308, 709.782712893384), ("exp2", 1024.0, inf), ("exp2", -1074.0, 5e-324),
+            # log1p's domain edge: the double next to -1 on either side, and subnormals of both signs
+            ("log1p", -1 + 2.0 ** -53, -53 * np.log(2.0)), ("log1p", -1 - 2.0 ** -52, nan),
+            ("log1p", -5e-324, -5e-324), ("log1p", 2.2250738585072e-308, 2.2250738585072e-308),
+            ("log1p", 2.0 ** 53, 53 * np.log(2.0)), ("log1p", 1e-300, 1e-300),
+            ("log1p", 2.0 ** 1023, 1023 * np.log(2.0)), ("log1p", 1.5 * 2.0 ** 1023, np.log(1.5 * 2.0 ** 1023)),
+            # tanh: 1 from 19.06 on (selected past 19.1; expm1(2x) overflows past 354.9)
+            ("tanh", 19.07, 1.0), ("tanh", 19.2, 1.0),
+            ("tanh", -355.0, -1.0), ("tanh", 1e300, 1.0), ("tanh", -1.7976931348623157e308, -1.0),
         ]
     else:
         rows += [
             ("exp", 88.72283, np.exp(np.float64(np.float32(88.72283)))), ("exp", 88.72284, inf),
             ("exp", -103.97208, 1.4e-45), ("exp", -103.98, 0.0), ("log", 1.4e-45, -103.27893),
             ("exp2", 128.0, inf), ("log1p", 3.4028235e38, 88.72284),
+            ("log1p", -1 + 2.0 ** -24, np.float32(-24 * np.log(2.0))), ("log1p", -1 - 2.0 ** -23, nan),
+            ("log1p", -1.4e-45, -1.4e-45), ("log1p", 1e-40, 1e-40),
+            ("log1p", 2.0 ** 127, np.float32(127 * np.log(2.0))),
+            ("log1p", 1.5 * 2.0 ** 127, np.float32(np.log(1.5 * 2.0 ** 127))),
+            ("tanh", 9.2, 1.0), ("tanh", -50.0, -1.0), ("tanh", 3e38, 1.0),
         ]
     return rows
 
@@ -248,3 +262,69 @@ def test_vector_call_names_the_header_functions():
     for stem in VECTOR_FUNCTIONS.values():
         for tag in DTYPES:
             assert f"{stem}_{tag}(" in header
+
+
+def test_tanh_where_its_ratio_changes_form_and_at_reduction_edges(harness):
+    """tanh(a) = E/(E + 2), E = expm1(2a) carried as a sum of two doubles: E crosses 2 (where
+    the sum E + 2 changes which addend is larger) at a = atanh(1/2) = 0.549, and the
+    reduction 2a = n ln2 + r changes n at 2a = (n + 1/2) ln2.  Dense arguments there, held
+    to the 1.5 ulp that carrying the rounding errors promises (the header's comment): without
+    the error of E + 2 the worst case there is 1.8 ulp."""
+    lib, _, _ = harness
+    edges = [np.arctanh(0.5)] + [(k + 0.5) * np.log(2.0) / 2 for k in range(0, 40)]
+    for dtype in (np.float64, np.float32):
+        x = np.concatenate([e + np.linspace(-1e-3, 1e-3, 2001) for e in edges]).astype(dtype)
+        x = np.concatenate([x, -x])
+        err = _ulp_error(_call(lib, "tanh", x), _reference("tanh", x))
+        worst = int(np.argmax(err))
+        assert err[worst] <= 1.5, f"tanh {np.dtype(dtype).name}: {err[worst]:.3f} ulp at x={x[worst]!r}"
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_log1p_is_the_inline_one_and_matches_numpy(dtype, rng):
+    """log1p is in vecmath.PREFERRED: generated loops inline sg_vlog1p (no libmvec call)
+    and agree with the py backend (NumPy) to 2 ulp on random arguments over its whole
+    domain, and exactly on the special values."""
+    import symgraph as sg
+    import symgraph.tensor as T
+
+    assert ps.Log1p in PREFERRED
+    x = T.tensor(dtype, shape=(None,))
+    fc = sg.compile_function([x], T.log1p(x), mode="c")
+    fp = sg.compile_function([x], T.log1p(x), mode="py")
+    tag = "f64" if dtype == "float64" else "f32"
+    assert f"sg_vlog1p_{tag}(" in fc.maker.runner.sources[0].source
+    f32 = dtype == "float32"
+    n = 300_000  # past the OpenMP threshold: the parallel loop
+    parts = [10.0 ** rng.uniform(-45 if f32 else -323, 38 if f32 else 308, n),
+             -1 + 10.0 ** rng.uniform(-7 if f32 else -16, 0, n),
+             rng.uniform(-1, 1, n) * 10.0 ** rng.uniform(-40 if f32 else -310, 0, n)]
+    v = np.concatenate(parts).astype(dtype)
+    err = _ulp_error(np.asarray(fc(v)), _reference("log1p", v))
+    assert err.max() <= MAX_ULP, f"{err.max():.3f} ulp at x={v[int(np.argmax(err))]!r}"
+    info, one = np.finfo(dtype), np.ones((), dtype)
+    special = np.array([0.0, -0.0, -1.0, np.nextafter(-one, -2 * one), -2.0, -np.inf, np.inf,
+                        np.nan, info.max, info.smallest_subnormal, -info.smallest_subnormal,
+                        np.nextafter(-one, 0 * one)], dtype)
+    got, want = np.asarray(fc(special)), np.asarray(fp(special))
+    same = (np.isnan(got) & np.isnan(want)) | ((got == want) & (np.signbit(got) == np.signbit(want)))
+    assert same.all(), list(zip(special[~same], got[~same], want[~same]))
+
+
+def test_w1_compiles_to_one_loop_with_inline_log1p_and_tanh(rng):
+    """The W1 benchmark expression: one fused loop, log1p and tanh inline, within a few ulp
+    of NumPy (libmvec's exp and sin are documented to 4 ulp)."""
+    import symgraph as sg
+    import symgraph.tensor as T
+
+    x, y, z = T.dvectors("x", "y", "z")
+    f = sg.compile_function([x, y, z], T.exp(x) * T.sin(y) + T.log1p(z * z) - T.tanh(x * y), mode="c")
+    source = f.maker.runner.sources[0].source
+    assert "sg_vlog1p_f64(" in source and "sg_vtanh_f64(" in source
+    assert "log1p((" not in source
+    xs = [rng.uniform(-2, 2, 300_000) for _ in range(3)]
+    wide = [a.astype(np.longdouble) for a in xs]
+    want = np.exp(wide[0]) * np.sin(wide[1]) + np.log1p(wide[2] ** 2) - np.tanh(wide[0] * wide[1])
+    scale = np.exp(wide[0]) + np.log1p(wide[2] ** 2) + 1  # the terms' size: cancellation is not our error
+    err = np.abs(np.asarray(f(*xs)) - want) / scale
+    assert float(err.max()) < 2e-15

@@ -39,8 +39,11 @@ VECTOR_FUNCTIONS: dict[type[ScalarOp], str] = {
 # The ones generated code uses. For the others glibc's libmvec (declared SIMD-callable in
 # symgraph_math.h) is as fast and is accurate on every argument: our sin/cos are accurate
 # only up to |x| = 2^40 (float64) / 2^20 (float32). tanh is faster here, and libmvec has
-# no sigmoid or softplus at all.
-PREFERRED: frozenset[type[ScalarOp]] = frozenset({ps.Tanh, ps.Sigmoid, ps.Softplus})
+# no sigmoid or softplus at all. log1p alone is about as fast as libmvec's, but inline it
+# made the fused W1 loop (exp(x)*sin(y)+log1p(z*z)-tanh(x*y)) 6% faster: a call clobbers
+# every vector register, so the loop's other live values are spilled around it. exp stays
+# with libmvec: inline it made that loop 12% slower (bench/vecmath.py --only w1 w1gen).
+PREFERRED: frozenset[type[ScalarOp]] = frozenset({ps.Tanh, ps.Sigmoid, ps.Softplus, ps.Log1p})
 
 # ops whose fast path is accurate only on a bounded argument range (see range_guard)
 RANGE_LIMITED: frozenset[type[ScalarOp]] = frozenset({ps.Sin, ps.Cos})
