@@ -152,6 +152,13 @@ class FunctionMaker:
             self.runner = restored.runner
             self.function_cache_status = "hit"
         else:
+            if self.backend_name == "c" and backend is not None:
+                from symgraph.backends.c.fastcall import start_build
+                from symgraph.compile.cache import default_cache
+
+                # the C call extension, if the cache lacks it, builds while the graph is
+                # rewritten (a cold process's first compile: issue 6, W4)
+                start_build(str(default_cache().root))
             self.fgraph = FunctionGraph(fgraph_inputs, fgraph_outputs, clone=True)
             self.user_fgraph_size = len(self.fgraph.apply_nodes)
             self.rewrite_log = rewrite_graph(self.fgraph, self.optimizer)

@@ -88,14 +88,26 @@ def blas_flags() -> tuple[list[str], list[str], str]:
 
 #: generated sources longer than this (characters) are compiled with -O1 instead of -O3
 LARGE_SOURCE = 150_000
-#: a source longer than this that has elementwise kernels is built as two translation
+#: a source longer than this that has elementwise kernels is built as several translation
 #: units compiled at once (see build_library); below it, a second gcc costs more than it saves
 SPLIT_SOURCE = 20_000
-#: the lines that open a generated source's kernel and entry sections (backends/c/module.py)
+#: the lines that open a generated source's kernel and entry sections, and that come
+#: before each piece of the kernel section (backends/c/module.py)
 KERNELS_SECTION = "/* ---- symgraph: elementwise kernels ---- */"
 ENTRY_SECTION = "/* ---- symgraph: entry point ---- */"
+KERNEL_PIECE = "/* ---- symgraph: kernel ---- */"
 #: what SG_KERNEL means when the kernels are another translation unit's
 _SHARED_KERNEL = '#define SG_KERNEL __attribute__((noinline, visibility("hidden")))'
+#: the optimization level of the entry unit: glue around BLAS calls, shape checks and
+#: pointer setup, and the other nodes' loops (reductions, softmax), which carry ``omp simd``
+#: or are written for the vectorizer, and are vectorized at -O2 too. On the W2 step's entry
+#: unit gcc -O3 takes 1.6 s of CPU (inlining the runtime helpers at every node), -O2 0.95 s;
+#: the W2 step, W5 and W7 (built split) run equally fast either way (issue 6, W4 cold)
+ENTRY_LEVEL = "-O2"
+#: about this many characters of kernels make one more translation unit (up to cores()),
+#: so that a graph with many distinct loops (W6) keeps every core busy; each unit costs
+#: gcc ~0.3 s more in all (the headers and the kernels' support code, compiled again)
+KERNEL_UNIT = 16_000
 
 
 def base_flags() -> list[str]:
@@ -110,6 +122,14 @@ def base_flags() -> list[str]:
             "-ffp-contract=off", "-fno-builtin-atan", "-fno-builtin-atanf", "-fopenmp", "-w"]
 
 
+def cores() -> int:
+    """How many processors this process may run on (gcc processes worth running at once)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _sections(source: str) -> tuple[str, str, str] | None:
     """(preamble, kernels, entry) of a source with the two section lines, else None."""
     at_kernels, at_entry = source.find(KERNELS_SECTION + "\n"), source.find(ENTRY_SECTION + "\n")
@@ -118,20 +138,60 @@ def _sections(source: str) -> tuple[str, str, str] | None:
     return source[:at_kernels], source[at_kernels:at_entry], source[at_entry:]
 
 
+def _kernel_groups(kernels: str, n_groups: int) -> list[str]:
+    """The kernel section as ``n_groups`` (or fewer) sections of about equal length: the
+    kernels dealt out longest first to the shortest group, each group with the support
+    code (the pieces that define no kernel)."""
+    pieces = kernels.split("\n" + KERNEL_PIECE + "\n")
+    shared = [p for p in pieces if "SG_KERNEL int " not in p]
+    own = sorted((p for p in pieces if "SG_KERNEL int " in p), key=len, reverse=True)
+    groups: list[list[str]] = [[] for _ in range(max(1, min(n_groups, len(own))))]
+    for piece in own:
+        min(groups, key=lambda g: sum(map(len, g))).append(piece)
+    return ["\n".join(shared + group) + "\n" for group in groups]
+
+
+def _units(source: str) -> list[tuple[str, str, str]] | None:
+    """(name, text, optimization level) of each translation unit of a source to build as
+    several, else None. Units are compiled at once, so their count is bounded by cores()."""
+    sections = _sections(source)
+    if sections is None or len(source) <= SPLIT_SOURCE:
+        return None
+    preamble, kernels, entry = sections
+    n_groups = min(cores(), max(1, round(len(kernels) / KERNEL_UNIT)))
+    groups = _kernel_groups(kernels, n_groups)
+    units = [("entry", entry, "-O1" if len(entry) > LARGE_SOURCE else ENTRY_LEVEL)]
+    units += [(f"kernels{k + 1}" if len(groups) > 1 else "kernels", text,
+               "-O1" if len(text) > LARGE_SOURCE else "-O3") for k, text in enumerate(groups)]
+    return [(name, f"{_SHARED_KERNEL}\n{preamble}{text}", level) for name, text, level in units]
+
+
 def _optimized(flags: list[str], level: str) -> list[str]:
     return [level if f == "-O3" else f for f in flags]
+
+
+def _start_runtime_build(entry_dir: Path) -> None:
+    """Start building the fast call extension (fastcall.py) next to this source's units,
+    when ``entry_dir`` is an entry of a compile cache (``<root>/<2 hex>/<64 hex>``)."""
+    key = entry_dir.name
+    if len(key) == 64 and entry_dir.parent.name == key[:2] and all(c in "0123456789abcdef" for c in key):
+        from symgraph.backends.c import fastcall
+
+        fastcall.start_build(str(entry_dir.parent.parent))
 
 
 def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
                   extra_flags: list[str] | None = None) -> None:
     """Compile ``source`` into ``out_path``; on failure raise CompileError with the details.
 
-    A source with a kernel section longer than SPLIT_SOURCE is built as two translation
-    units by two gcc processes at once, then linked (issue 6, W4 cold and W6): the
-    elementwise kernels and the entry point with every other node's code. Either part
-    longer than LARGE_SOURCE is compiled with -O1 (gcc's -O3 time grows faster than
-    linearly on huge functions; the kernels are small functions, and a repeated loop is
-    one kernel, so theirs rarely is).
+    A source with a kernel section, longer than SPLIT_SOURCE, is built as several
+    translation units by gcc processes running at once, then linked (issue 6, W4 cold and
+    W6): the entry point with every non-elementwise node's code, at ENTRY_LEVEL, and the
+    elementwise kernels at -O3, in up to cores() groups of about KERNEL_UNIT characters.
+    A unit longer than LARGE_SOURCE is compiled with -O1 (gcc's -O3 time grows faster
+    than linearly on huge functions; the kernels are small functions, and a repeated loop
+    is one kernel, so theirs rarely is). The fast call extension, if the cache lacks it,
+    is built at the same time (fastcall.start_build).
     """
     cc = compiler()
     if cc is None:
@@ -144,18 +204,16 @@ def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
     if use_blas:
         inc, link, _ = blas_flags()
         include += inc
-    sections = _sections(source)
-    if sections is not None and len(source) > SPLIT_SOURCE:
-        preamble, kernels, entry = sections
-        units = [(name, text, "-O1" if len(text) > LARGE_SOURCE else "-O3")
-                 for name, text in (("kernels", kernels), ("entry", entry))]
+    units = _units(source)
+    if units is not None:
         jobs = []
         for name, text, level in units:
             unit = entry_dir / f"{name}.c"
-            unit.write_text(f"{_SHARED_KERNEL}\n{preamble}{text}")
+            unit.write_text(text)
             obj = entry_dir / f"{name}.o"
             cmd = [cc, *_optimized(flags, level), *include, "-c", str(unit), "-o", str(obj)]
             jobs.append((cmd, unit, obj, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        _start_runtime_build(entry_dir)
         errors = [proc.communicate()[1] for _, _, _, proc in jobs]
         for (cmd, unit, _, proc), stderr in zip(jobs, errors):
             _check(proc.returncode, cmd, unit, stderr)
@@ -168,8 +226,10 @@ def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
         # time proportional to the graph (issue 6, W6) and still vectorizes little
         flags = _optimized(flags, "-O1")
     cmd = [cc, *flags, *include, str(src), "-o", str(out_path), "-lm", *link]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    _check(proc.returncode, cmd, src, proc.stderr)
+    single = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _start_runtime_build(entry_dir)
+    _, stderr = single.communicate()
+    _check(single.returncode, cmd, src, stderr)
 
 
 def _check(returncode: int, cmd: list[str], src: Path, stderr: str) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from symgraph.backends.c.build import ENTRY_SECTION, KERNELS_SECTION
+from symgraph.backends.c.build import ENTRY_SECTION, KERNEL_PIECE, KERNELS_SECTION
 from symgraph.backends.c.ctypes import ctype
 from symgraph.backends.c.emit import EmitContext
 from symgraph.backends.c.emit.elemwise import (
@@ -211,7 +211,7 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
     if ctx.uses_blas:
         lines.append("#include <cblas.h>")
     # elementwise kernels first, in a section of their own: build.py may compile a large
-    # source as two translation units, the kernels at -O3 and the rest at -O1, in parallel
+    # source as several translation units at once, the kernels apart from the rest
     kernels = [code for name, code in ctx.helpers.items() if name.startswith(KERNEL_PREFIX)]
     if kernels:
         lines.append("#ifndef SG_KERNEL")
@@ -221,7 +221,8 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
         lines.append("typedef struct { sg_kernel_fn kernel; int32_t node, slot, out, first_arg, n_args; } sg_kernel_call;")
         lines += [d for d in map(kernel_declaration, kernels) if d]
         lines.append(KERNELS_SECTION)
-        lines += kernels
+        for code in kernels:  # pieces build.py may deal out to several translation units
+            lines += [KERNEL_PIECE, code]
         lines.append(ENTRY_SECTION)
     lines += [code for name, code in ctx.helpers.items() if not name.startswith(KERNEL_PREFIX)]
     lines.append(f"/* workspace: {plan.n_slots} slot(s) */")

@@ -51,7 +51,7 @@ def _statement_end(lines: list[str], first: int) -> int | None:
         depth += code.count("{") - code.count("}")
         if depth < 0:
             return None
-        if depth == 0 and (stripped.endswith(";") or stripped.endswith("}")):
+        if depth == 0 and stripped.endswith((";", "}")):
             return j + 1
     return None
 

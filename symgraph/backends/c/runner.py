@@ -223,7 +223,8 @@ class CRunner:
 
     def _build_segment(self, source: SegmentSource, cache: Any) -> CSegment:
         source.source = serial_branches(source.source)  # small loops never enter libgomp
-        key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags() + self.extra_flags)]
+        key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags() + self.extra_flags),
+                     cbuild.ENTRY_LEVEL]
         for header in sorted(cbuild.csrc_dir().glob("*.h")):
             key_parts.append(header.read_text())
         if source.uses_blas:

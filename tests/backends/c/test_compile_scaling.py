@@ -1,13 +1,17 @@
-"""Compile time of big graphs (issue 6, W6): repeated loops share one kernel, long runs of
-kernel calls become a table, large sources build as two translation units, and wide sums
-and products are split so that no fused loop reads more than MAX_INPUTS arrays. Each
-test also checks that the numbers equal the py backend's."""
+"""Compile time of big graphs (issue 6, W4 cold and W6): repeated loops share one kernel,
+long runs of kernel calls become a table, large sources build as several translation units at
+once (the entry at ENTRY_LEVEL, the kernels at -O3, dealt out to one unit per core) while the
+fast call extension builds beside them, and wide sums and products are split so that no fused
+loop reads more than MAX_INPUTS arrays. Each test also checks that the numbers equal the py
+backend's."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,7 +126,8 @@ def test_a_broadcast_mismatch_in_a_matrix_loop_reports_the_axis_and_inputs():
         f(np.ones((2, 3)), np.ones((1, 4)))
 
 
-def test_a_large_source_is_built_as_two_translation_units(monkeypatch, tmp_path):
+def _recording(monkeypatch) -> list[list[str]]:
+    """The commands of the gcc processes build.py and fastcall.py start, in order."""
     started: list[list[str]] = []
     real_popen = subprocess.Popen
 
@@ -130,18 +135,124 @@ def test_a_large_source_is_built_as_two_translation_units(monkeypatch, tmp_path)
         started.append(list(cmd))
         return real_popen(cmd, *args, **kwargs)
 
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    return started
+
+
+def _unit_levels(started: list[list[str]]) -> dict[str, str]:
+    """{unit file name: optimization level} of the compiles (``-c``) among ``started``."""
+    return {cmd[cmd.index("-c") + 1].rsplit("/", 1)[-1]: next(f for f in cmd if f.startswith("-O"))
+            for cmd in started if "-c" in cmd}
+
+
+def test_a_large_source_is_built_as_two_translation_units(monkeypatch, tmp_path):
     monkeypatch.setattr(cbuild, "SPLIT_SOURCE", 0)
-    monkeypatch.setattr(cbuild.subprocess, "Popen", recording_popen)
+    started = _recording(monkeypatch)
     x = T.dvector("x")
     y = T.exp(T.sin(x) * 1.2345678901) - x
     with sg.config.change_flags(compiledir=str(tmp_path)):  # an empty cache: gcc runs
         f = _both([x], [y, y.sum()], [np.linspace(-1, 1, 11)])
-    compiles = [cmd for cmd in started if "-c" in cmd]
-    units = sorted(cmd[cmd.index("-c") + 1].rsplit("/", 1)[-1] for cmd in compiles)
-    assert units == ["entry.c", "kernels.c"]
-    assert all("-O3" in cmd for cmd in compiles)  # both small: neither needs -O1
+    # the kernels at -O3, the entry point (glue and the sum) at ENTRY_LEVEL
+    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels.c": "-O3"}
+    assert cbuild.ENTRY_LEVEL in ("-O2", "-O3")  # omp simd loops are vectorized at -O2 and up
     np.testing.assert_allclose(f(np.linspace(-1, 1, 11))[0], np.exp(np.sin(np.linspace(-1, 1, 11)) * 1.2345678901)
                                - np.linspace(-1, 1, 11), rtol=1e-14)
+
+
+def test_many_kernels_are_dealt_out_to_one_unit_per_core(monkeypatch, tmp_path):
+    monkeypatch.setattr(cbuild, "SPLIT_SOURCE", 0)
+    monkeypatch.setattr(cbuild, "KERNEL_UNIT", 1)  # every kernel would make a unit of its own
+    monkeypatch.setattr(cbuild, "cores", lambda: 3)
+    started = _recording(monkeypatch)
+    x, outputs = _chain(200)
+    with sg.config.change_flags(compiledir=str(tmp_path)):
+        f = _both([x], outputs, [np.linspace(-0.2, 0.2, 9)], rtol=CHAIN_RTOL)
+    source = _source(f)
+    assert len(_kernels(source)) > 3
+    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels1.c": "-O3", "kernels2.c": "-O3",
+                                     "kernels3.c": "-O3"}
+    (entry_dir,) = {Path(cmd[cmd.index("-c") + 1]).parent for cmd in started if "-c" in cmd}
+    defined = [set(re.findall(r"^SG_KERNEL int (sg_ew_\w+)\(.*\{$", (entry_dir / f"kernels{k}.c").read_text(),
+                              flags=re.MULTILINE)) for k in (1, 2, 3)]
+    # each kernel is defined in exactly one unit, and every unit has some
+    assert all(defined) and sum(map(len, defined)) == len(set().union(*defined)) == len(_kernels(source))
+
+
+def test_kernel_groups_share_the_support_code_and_balance_by_length():
+    support = "/* support */\nstatic int sg_ew_helper(void) { return 0; }"
+    kernels = [f"SG_KERNEL int sg_ew_{k}(void) {{ return {'1' * (10 * k)}; }}" for k in range(1, 8)]
+    section = "\n".join([cbuild.KERNELS_SECTION] + [f"{cbuild.KERNEL_PIECE}\n{code}" for code in [support, *kernels]])
+    groups = cbuild._kernel_groups(section, 2)
+    assert len(groups) == 2
+    assert all(support in g and cbuild.KERNELS_SECTION in g for g in groups)
+    assert sorted(k for g in groups for k in kernels if k in g) == sorted(kernels)
+    lengths = [len(g) for g in groups]
+    assert max(lengths) - min(lengths) <= 80  # the longest kernel's length
+    assert len(cbuild._kernel_groups(section, 20)) == len(kernels)  # never an empty group
+
+
+def test_the_fast_call_extension_builds_while_the_segment_does(monkeypatch, tmp_path):
+    from symgraph.backends.c import fastcall
+
+    monkeypatch.setattr(cbuild, "SPLIT_SOURCE", 0)
+    started = _recording(monkeypatch)
+    links: list[list[str]] = []
+    real_run = subprocess.run
+
+    def recording_run(cmd, *args, **kwargs):
+        links.append(list(cmd))
+        started.append(["run", *cmd])
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", recording_run)
+    x = T.dvector("x")
+    with sg.config.change_flags(compiledir=str(tmp_path)):
+        f = _both([x], [T.exp(x) * 2.0], [np.linspace(-1, 1, 5)])
+    call = [k for k, cmd in enumerate(started) if any(a.endswith("symgraph_call.c") for a in cmd)]
+    link = [k for k, cmd in enumerate(started) if cmd[0] == "run" and "-c" not in cmd and "-shared" in cmd]
+    # one background gcc on the extension, started before the segment's units were linked
+    assert len(call) == 1 and started[call[0]][0] != "run"
+    assert link and call[0] < link[0]
+    assert f.maker.runner.steps[0][1].caller is not None  # and taken: the fast call path
+    assert not fastcall._in_flight
+    assert not list(tmp_path.glob("runtime/*/*/.bg-*"))  # its output was moved into the cache
+
+
+def test_the_fast_call_extension_is_not_built_again_where_the_cache_has_it(tmp_path):
+    from symgraph.backends.c import fastcall
+
+    root = str(tmp_path)
+    assert fastcall.start_build(root)
+    assert not fastcall.start_build(root)  # one is under way
+    assert fastcall.caller_module(root) is not None
+    assert not fastcall.start_build(root)  # loaded in this process
+    fastcall._settled.discard(root)  # as a new process would see the cache
+    assert not fastcall.start_build(root)  # the cache has it
+
+
+def test_a_background_build_that_died_is_done_again_in_the_foreground(tmp_path):
+    from symgraph.backends.c import fastcall
+
+    root = str(tmp_path)
+    assert fastcall.start_build(root)
+    job = fastcall._in_flight[os.path.abspath(root)]
+    job.proc.kill()  # as if gcc had been killed, or its output lost
+    job.proc.wait()
+    assert fastcall.caller_module(root) is not None
+    assert not list(tmp_path.glob("runtime/*/*/.bg-*"))
+
+
+def test_a_failed_background_build_falls_back_to_the_cffi_call_path(monkeypatch, tmp_path):
+    from symgraph.backends.c import fastcall
+
+    real_command = fastcall._command
+    monkeypatch.setattr(fastcall, "_command", lambda source, out: [*real_command(source, out), "-DSG_NO_SUCH", "-include",
+                                                                   "sg_no_such_header.h"])
+    root = str(tmp_path)
+    assert fastcall.start_build(root)
+    with pytest.warns(RuntimeWarning, match="fast call path could not be built"):
+        assert fastcall.caller_module(root) is None
+    assert not list(tmp_path.glob("runtime/*/*/.bg-*"))
 
 
 def test_a_wide_product_is_split_and_rounds_exactly_as_numpy():
