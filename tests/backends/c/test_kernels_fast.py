@@ -225,3 +225,164 @@ def test_max_with_a_finite_initial_runs_in_python_and_matches_numpy() -> None:
     assert [type(n.op).__name__ for n in f.maker.runner.python_nodes] == ["Max"]
     values = np.array([[0.1, 0.2], [0.7, -1.0]])
     np.testing.assert_array_equal(f(values), np.max(values, axis=1, initial=0.5))
+
+
+# -- W7: the softmax row kernel's exp pass and the threaded sums ------------------------------
+
+def test_softmax_row_kernel_prefetches_the_next_line_and_takes_the_shifted_exp():
+    x = T.dmatrix("x")
+    for fn in [T.nnet.softmax, T.nnet.log_softmax]:
+        source = _source(sg.compile_function([x], fn(x), mode="c"))
+        assert "__builtin_prefetch(next + q" in source
+        assert "i + 1 < lines ? px + (i + 1) * L : NULL" in source
+        assert re.search(r"if \(shifted\) \{\n\s*#pragma omp simd reduction\(\+:total\)\n\s*for .*"
+                         r"sg_shifted_exp_f64\(", source)
+
+
+@pytest.mark.parametrize("fn", [T.nnet.softmax, T.nnet.log_softmax])
+def test_softmax_shifted_exp_underflows_like_numpy(fn):
+    # rows [0, d...]: the max is 0 and the sum rounds to 1, so softmax returns the
+    # exponentials themselves, near and past the underflow threshold (subnormal, then +0),
+    # and log-softmax returns d
+    x = T.dmatrix("x")
+    f = sg.compile_function([x], fn(x), mode="c")
+    d = np.concatenate([np.linspace(-760.0, -700.0, 3999), [-np.inf, -746.0, -745.5]])
+    rows = np.concatenate([[0.0], d]).reshape(1, -1).repeat(3, axis=0)
+    rows[1, 5] = np.nan  # a NaN makes its whole row NaN, as NumPy's
+    got = f(rows)
+    assert np.all(np.isnan(got[1])) and not np.any(np.isnan(got[[0, 2]]))
+    if fn is T.nnet.log_softmax:
+        np.testing.assert_array_equal(got[[0, 2], 1:], np.stack([d, d]))
+        return
+    with np.errstate(under="ignore"):
+        want = np.exp(d)
+    for row in got[[0, 2], 1:]:
+        np.testing.assert_array_max_ulp(row[want > 0], want[want > 0], maxulp=2)
+        tiny = d < -746.0
+        assert np.all(row[tiny] == 0.0) and not np.any(np.signbit(row[tiny]))
+
+
+def test_softmax_rows_with_an_infinite_max_take_the_general_exp():
+    # +inf in a row: the shift is 0 and x - m may be positive (overflowing to inf)
+    x = T.dmatrix("x")
+    a = np.array([[np.inf, 1.0, 800.0, -3.0], [-np.inf] * 4, [710.0, 700.0, -1.0, np.inf],
+                  [np.nan, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0]])
+    for fn in [T.nnet.softmax, T.nnet.log_softmax]:
+        _agree([x], fn(x), a, tol=TOL["float64"])
+        _agree([x], fn(x), np.tile(a, (60_000, 1)), tol=TOL["float64"])  # across threads
+
+
+def _walk_order_column_sums(a: np.ndarray) -> np.ndarray:
+    """The single-threaded walk's sum over axis 0 of a C-contiguous matrix, in its order:
+    4 rows at a time, ((a0 + a1) + (a2 + a3)), into the output row, then the rest one by one."""
+    out = np.full(a.shape[1], -0.0)
+    r = 0
+    while r + 4 <= a.shape[0]:
+        out += (a[r] + a[r + 1]) + (a[r + 2] + a[r + 3])
+        r += 4
+    for row in a[r:]:
+        out += row
+    return out
+
+
+def _padded(a: np.ndarray) -> np.ndarray:
+    """``a``'s values in a view whose rows are padded: not contiguous, unit-stride rows."""
+    wide = np.zeros(a.shape[:-1] + (a.shape[-1] + 8,))
+    wide[..., : a.shape[-1]] = a
+    return wide[..., : a.shape[-1]]
+
+
+@pytest.mark.parametrize("shape", [(601, 700), (200_000, 3), (2, 130_003), (5, 300_001)])
+def test_threaded_row_sums_add_in_the_walks_order(shape):
+    # the walk on a non-contiguous view with unit-stride rows sums each row by the same
+    # pairwise kernel: the threaded path must give the same bits, with any number of threads
+    x = T.dmatrix("x")
+    a = np.random.default_rng(8).standard_normal(shape) * 1e3
+    f = sg.compile_function([x], T.sum(x, axis=1), mode="c")
+    assert "_unit4(px + r * count" in _source(f)
+    got = f(a)
+    np.testing.assert_array_equal(got, f(_padded(a)))
+    with sg.config.change_flags(openmp_threads=1):
+        one = sg.compile_function([x], T.sum(x, axis=1), mode="c")
+    np.testing.assert_array_equal(one(a), got)
+    t3 = T.dtensor3("t3")
+    f3 = sg.compile_function([t3], T.sum(t3, axis=(1, 2)), mode="c")
+    np.testing.assert_array_equal(f3(a.reshape(shape[0], 1, -1)), got)
+
+
+@pytest.mark.parametrize("shape", [(600, 700), (701, 601), (3, 200_000), (130_003, 2)])
+def test_threaded_column_sums_add_in_the_walks_order(shape):
+    x = T.dmatrix("x")
+    a = np.random.default_rng(9).standard_normal(shape) * 1e3
+    f = sg.compile_function([x], T.sum(x, axis=0), mode="c")
+    assert "sg_thread_share(" in _source(f)
+    got = f(a)
+    np.testing.assert_array_equal(got, _walk_order_column_sums(a))
+    with sg.config.change_flags(openmp_threads=1):
+        one = sg.compile_function([x], T.sum(x, axis=0), mode="c")
+    np.testing.assert_array_equal(one(a), got)
+    t3 = T.dtensor3("t3")
+    f3 = sg.compile_function([t3], T.sum(t3, axis=(0, 1)), mode="c")
+    np.testing.assert_array_equal(f3(a.reshape(1, shape[0], -1)), got)
+
+
+@pytest.mark.parametrize("n", [129, 1000, 300_001])
+def test_threaded_full_sum_splits_the_pairwise_sum_into_its_halves(n):
+    # the walk's strided kernel adds in the same pairwise order as the unit-stride one
+    v, x = T.dvector("v"), T.dmatrix("x")
+    a = np.random.default_rng(10).standard_normal(n) * 1e3
+    f, fx = sg.compile_function([v], T.sum(v), mode="c"), sg.compile_function([x], T.sum(x), mode="c")
+    spaced = np.zeros(2 * n)
+    spaced[::2] = a
+    want = f(spaced[::2])
+    np.testing.assert_array_equal(f(a), want)
+    np.testing.assert_array_equal(fx(a.reshape(1, n)), want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "uint8", "float64"])
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_threaded_sums_of_other_dtypes_and_layouts_agree_with_py(dtype, axis):
+    x = T.matrix("x", dtype=dtype)
+    rng = np.random.default_rng(9)
+    tol = {"float32": {"rtol": 1e-5, "atol": 1e-3}, "float64": TOL["float64"]}
+    for shape in [(500, 700), (1, 300_001), (300_001, 1), (3, 5), (0, 7), (7, 0), (1, 1)]:
+        if dtype.startswith("float"):
+            a = rng.standard_normal(shape).astype(dtype)
+        else:
+            a = rng.integers(0, 100, shape).astype(dtype)
+        for v in [a, np.asfortranarray(a), a[::-1]]:
+            _agree([x], T.sum(x, axis=axis), v, tol=tol.get(dtype, {"rtol": 0, "atol": 0}))
+
+
+def test_shifted_exp_is_sg_vexp_bit_for_bit_on_nonpositive_arguments(tmp_path):
+    # the softmax kernel's exp for x - max <= 0 (or NaN) must stay sg_vexp_f64 there,
+    # whatever becomes of either: both compiled side by side in vector loops, as generated
+    import subprocess
+
+    import cffi
+
+    from symgraph.backends.c import build
+    from symgraph.backends.c.emit.nnet import _SHIFTED_EXP_F64
+
+    loop = ("void t_{0}(int64_t n, const double *restrict x, double *restrict y) "
+            "{{ _Pragma(\"omp simd\") for (int64_t i = 0; i < n; ++i) y[i] = {1}(x[i]); }}")
+    src = tmp_path / "shifted.c"
+    src.write_text("\n".join(['#include <stdint.h>', '#include "symgraph_vecmath.h"', _SHIFTED_EXP_F64,
+                              loop.format("shifted", "sg_shifted_exp_f64"),
+                              loop.format("general", "sg_vexp_f64")]) + "\n")
+    lib = tmp_path / "shifted.so"
+    proc = subprocess.run([build.compiler(), *build.base_flags(), f"-I{build.csrc_dir()}", str(src),
+                           "-o", str(lib), "-lm"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[:3000]
+    ffi = cffi.FFI()
+    ffi.cdef("void t_shifted(int64_t, const double *, double *);"
+             "void t_general(int64_t, const double *, double *);")
+    c = ffi.dlopen(str(lib))
+    rng = np.random.default_rng(11)
+    d = np.concatenate([np.linspace(-800.0, 0.0, 200_001), -rng.exponential(5.0, 100_000),
+                        -rng.uniform(0.0, 1e-300, 1000), [-0.0, 0.0, -np.inf, np.nan, -745.13, -746.0,
+                                                           -708.4, -5e-324, -1e308]])
+    got, want = np.empty_like(d), np.empty_like(d)
+    c.t_shifted(d.size, ffi.cast("double *", d.ctypes.data), ffi.cast("double *", got.ctypes.data))
+    c.t_general(d.size, ffi.cast("double *", d.ctypes.data), ffi.cast("double *", want.ctypes.data))
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
