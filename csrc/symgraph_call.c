@@ -25,7 +25,8 @@
  * (the user has dropped it, and no view of it lives), its buffer goes back into the output
  * slot before the next call, so a big result is written into pages that are already
  * mapped instead of fresh ones the kernel must fault in and zero (a 128 MB softmax paid
- * ~30% of its time for that). Two per output, so `y = f(x)` in a loop recycles too.
+ * ~30% of its time for that). Two per output, so `y = f(x)` in a loop recycles too; all
+ * Callers together keep at most SG_RECYCLE_TOTAL bytes (kept_bytes() says how many).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -62,6 +63,16 @@ typedef struct {
 
 #define SG_RECYCLE_BYTES ((npy_intp)4 << 20)
 #define SG_RECYCLE_KEEP 2
+/* all Callers together keep results of at most this many bytes (a process with many
+ * compiled functions returning big arrays must not hold two dead results for each) */
+#define SG_RECYCLE_TOTAL ((npy_intp)512 << 20)
+static npy_intp sg_kept_bytes = 0;  /* changed only with the GIL held */
+
+/* Stop keeping a result. */
+static void let_go(PyObject *a) {
+    sg_kept_bytes -= PyArray_NBYTES((PyArrayObject *)a);
+    Py_DECREF(a);
+}
 
 static void caller_dealloc(Caller *self) {
     if (self->ws && self->release) {
@@ -73,7 +84,9 @@ static void caller_dealloc(Caller *self) {
     PyMem_Free(self->out_typenums);
     PyMem_Free(self->static_shapes);
     if (self->keep) {
-        for (Py_ssize_t k = 0; k < self->n_out * SG_RECYCLE_KEEP; ++k) Py_XDECREF(self->keep[k]);
+        for (Py_ssize_t k = 0; k < self->n_out * SG_RECYCLE_KEEP; ++k) {
+            if (self->keep[k]) let_go(self->keep[k]);
+        }
     }
     PyMem_Free(self->keep);
     PyMem_Free(self->out_slots);
@@ -156,7 +169,7 @@ static void lend_buffers(Caller *self) {
                 }
             }
             keep[r] = NULL;
-            Py_DECREF(a);
+            let_go(a);
         }
     }
 }
@@ -170,7 +183,8 @@ static void take_outputs(Caller *self, sg_ws_slot *ws, const sg_array *out) {
     }
 }
 
-/* Keep a big result of output k for recycling (the oldest kept one is let go). */
+/* Keep a big result of output k for recycling (the oldest kept one is let go, and so
+ * is the result itself when all Callers keep SG_RECYCLE_TOTAL bytes already). */
 static void keep_result(Caller *self, Py_ssize_t k, PyObject *arr) {
     if (!self->keep || self->out_slots[k] < 0 || !PyArray_CheckExact(arr)
         || PyArray_NBYTES((PyArrayObject *)arr) < SG_RECYCLE_BYTES)
@@ -181,12 +195,16 @@ static void keep_result(Caller *self, Py_ssize_t k, PyObject *arr) {
         if (keep[r]) keep[used++] = keep[r];
     }
     for (int r = used; r < SG_RECYCLE_KEEP; ++r) keep[r] = NULL;
-    if (used == SG_RECYCLE_KEEP) {
-        Py_DECREF(keep[0]);
+    const npy_intp bytes = PyArray_NBYTES((PyArrayObject *)arr);
+    if (used == SG_RECYCLE_KEEP || (used > 0 && sg_kept_bytes + bytes > SG_RECYCLE_TOTAL)) {
+        let_go(keep[0]);
         for (int r = 0; r + 1 < SG_RECYCLE_KEEP; ++r) keep[r] = keep[r + 1];
+        keep[SG_RECYCLE_KEEP - 1] = NULL;
         used -= 1;
     }
+    if (sg_kept_bytes + bytes > SG_RECYCLE_TOTAL) return;
     keep[used] = Py_NewRef(arr);
+    sg_kept_bytes += bytes;
 }
 
 /* Wrap a malloc'd C-contiguous result as an ndarray that owns (frees) it. */
@@ -411,7 +429,17 @@ static PyTypeObject CallerType = {
     .tp_doc = "Calls one compiled segment on NumPy arrays.",
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sgcall", NULL, -1, NULL};
+static PyObject *module_kept_bytes(PyObject *mod, PyObject *unused) {
+    return PyLong_FromSsize_t((Py_ssize_t)sg_kept_bytes);
+}
+
+static PyMethodDef module_methods[] = {
+    {"kept_bytes", module_kept_bytes, METH_NOARGS,
+     "kept_bytes(): bytes of results all Callers keep for recycling (at most 512 MB)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sgcall", NULL, -1, module_methods};
 
 PyMODINIT_FUNC PyInit__sgcall(void) {
     import_array();

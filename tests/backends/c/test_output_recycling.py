@@ -129,3 +129,22 @@ def test_the_cffi_path_empties_output_slots_after_each_call():
     assert len({r.ctypes.data for r in results}) == 3  # no result shares another's buffer
     for k, soft in enumerate(results):
         np.testing.assert_allclose(soft, _expected(_inputs(k))[0], rtol=1e-12, atol=1e-300)
+
+
+def test_all_callers_together_keep_at_most_512_mb():
+    from symgraph.backends.c.fastcall import caller_module
+    from symgraph.compile.cache import default_cache
+
+    fast = caller_module(str(default_cache().root))
+    assert fast is not None
+    x = T.dvector("x")
+    n = 10_000_000  # 80 MB results
+    xv = np.zeros(n)
+    functions = [sg.compile_function([x], T.exp(x) + k, mode="c") for k in range(5)]
+    for f in functions:
+        held = [f(xv), f(xv)]  # two results of 80 MB each, kept by each function's Caller
+        del held  # now dead: 800 MB would stay kept without the cap
+    assert fast.kept_bytes() <= 512 << 20
+    assert fast.kept_bytes() >= 80 << 20  # but recycling still keeps some
+    del functions
+    gc.collect()
