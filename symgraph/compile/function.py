@@ -13,7 +13,6 @@ from symgraph.compile.io import In
 from symgraph.compile.maker import FunctionMaker, _input_label
 from symgraph.compile.shared import IN_PLACE_LOCK
 
-
 _FLOAT64 = np.dtype("float64")
 
 
@@ -130,10 +129,9 @@ class Function:
             allow = self.maker.allow_input_downcast
             for i, (t, value) in enumerate(zip(self._types, values)):
                 values[i] = t.filter(value, name=self._labels[i], allow_downcast=allow)
-        if self._shared:
-            if any(var.updated_in_place for var in self._shared):
-                with IN_PLACE_LOCK:
-                    return self._run(values)
+        if self._shared and any(var.updated_in_place for var in self._shared):
+            with IN_PLACE_LOCK:
+                return self._run(values)
         return self._run(values)
 
     def _protect_destroyed(self, values: list[Any]) -> None:

@@ -12,7 +12,6 @@ from symgraph.scalar import dtypes as _dt
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
-
 #: held by every call of a function that uses a shared variable some compiled function
 #: updates in place, and by get_value's copy of such a variable: a call then never reads
 #: a value another call is writing over (see Function.__call__)

@@ -238,7 +238,7 @@ def test_a_function_loaded_from_the_function_cache_updates_in_place_too():
     for _ in range(2):
         w = sg.shared(_weights(), name="w")
         fs.append((w, _gemm_function(w)))
-    (w0, f0), (w1, f1) = fs
+    (_, f0), (w1, f1) = fs
     assert f1.maker.function_cache_status == "hit", f1.maker.function_cache_status
     assert f1.maker.runner.destroyed_inputs == f0.maker.runner.destroyed_inputs != []
     before = w1.get_value(borrow=True)
