@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -53,6 +54,8 @@ class Function:
         self._c_call = self._direct_c_call()
         # shared variables whose update the runner computes over their own buffer
         self._destroyed = list(getattr(self._runner, "destroyed_inputs", ()))
+        #: the shared values whose layout and mutual overlaps _protect_destroyed last checked
+        self._checked_shared: tuple[weakref.ref[Any], ...] = ()
         for j in self._destroyed:
             self._shared[j - len(self._specs)].updated_in_place = True
 
@@ -137,13 +140,35 @@ class Function:
     def _protect_destroyed(self, values: list[Any]) -> None:
         """Give the runner a copy of each shared value it would overwrite where doing so
         is unsafe: a read-only, non-contiguous or misaligned array, or one sharing memory
-        with another input (a ``borrow=True`` alias); the copy then becomes the new value."""
+        with another input (a ``borrow=True`` alias); the copy then becomes the new value.
+
+        The shared values are usually the very arrays of the previous call (an update in
+        place keeps them), so their layout and their overlaps with each other are checked
+        only when one of them is a different array; the explicit inputs, new each call,
+        are checked every time (a few microseconds for a training step)."""
+        n_explicit = len(self._specs)
+        shared = values[n_explicit:]
+        checked = self._checked_shared
+        if len(shared) != len(checked) or any(a is not ref() for a, ref in zip(shared, checked)):
+            for j in self._destroyed:
+                value = values[j]
+                flags = value.flags
+                if not (flags.c_contiguous and flags.aligned) or any(
+                        k != j and isinstance(other, np.ndarray) and np.may_share_memory(value, other)
+                        for k, other in enumerate(shared, n_explicit)):
+                    values[j] = np.array(value, order="C")
+            # weak references: a value replaced by set_value is not kept alive here
+            self._checked_shared = tuple(weakref.ref(v) for v in values[n_explicit:])
+        explicit = [v for v in values[:n_explicit] if isinstance(v, np.ndarray)]
+        may_share = np.may_share_memory
         for j in self._destroyed:
             value = values[j]
-            flags = value.flags
-            if not (flags.writeable and flags.c_contiguous and flags.aligned) or any(
-                    k != j and isinstance(other, np.ndarray) and np.may_share_memory(value, other)
-                    for k, other in enumerate(values)):
+            unsafe = not value.flags.writeable
+            for other in explicit:
+                if unsafe or may_share(value, other):
+                    unsafe = True
+                    break
+            if unsafe:
                 values[j] = np.array(value, order="C")
 
     def _run(self, values: list[Any]) -> Any:

@@ -183,6 +183,44 @@ def test_a_read_only_or_non_contiguous_value_is_copied_not_written():
         assert not np.shares_memory(w.get_value(borrow=True), value)
 
 
+def test_values_changed_between_calls_are_checked_again():
+    # the layout check is skipped while the shared values are the previous call's arrays:
+    # a new value, or the same array made read-only, must still be protected
+    x = _weights(9, (3, 5))
+    step = LR * x.T @ x[:, :4]
+    w = sg.shared(_weights(), name="w")
+    f = _gemm_function(w)
+    f(x)
+    fortran = np.asfortranarray(_weights(1))
+    w.set_value(fortran, borrow=True)
+    f(x)
+    np.testing.assert_array_equal(fortran, _weights(1))  # not written over
+    np.testing.assert_allclose(w.get_value(), _weights(1) - step, rtol=1e-12)
+    # another shared variable made an alias of the weights after the first calls: the
+    # later reader of v must see the weights before this call's update
+    a, b = _weights(4, (3, 5)), _weights(5, (3, 4))
+    w1, v = sg.shared(_weights(), name="w1"), sg.shared(_weights(2), name="v")
+    w2 = sg.shared(np.zeros((3, 4)), name="w2")
+    xs, ys = T.dmatrix("x"), T.dmatrix("y")
+    g = sg.compile_function([xs, ys], [], updates=[(w1, w1 - LR * T.dot(xs.T, ys)), (w2, w2 + T.dot(xs, v))],
+                            mode="c")
+    assert g.maker.runner.destroyed_inputs
+    g(a, b)
+    v.set_value(w1.get_value(borrow=True), borrow=True)
+    old_w1, old_w2 = w1.get_value(), w2.get_value()
+    g(a, b)
+    np.testing.assert_allclose(w2.get_value(), old_w2 + a @ old_w1, rtol=1e-12)
+    np.testing.assert_allclose(w1.get_value(), old_w1 - LR * a.T @ b, rtol=1e-12)
+    frozen = w.get_value(borrow=True)
+    f(x)  # frozen is now the variable's own buffer, updated in place
+    assert w.get_value(borrow=True) is frozen
+    frozen.flags.writeable = False
+    before = frozen.copy()
+    f(x)
+    np.testing.assert_array_equal(frozen, before)
+    np.testing.assert_allclose(w.get_value(), before - step, rtol=1e-12)
+
+
 def test_an_input_sharing_memory_with_the_weights_sees_the_old_values():
     w = sg.shared(_weights(shape=(5, 5)), name="w")
     x = T.dmatrix("x")
