@@ -99,6 +99,11 @@ typedef struct {
     size_t cap;
 } sg_ws_slot;
 
+/* A slot whose cap carries this bit lends a buffer it does not own: an in-place update's
+ * variable (backends/c/inplace.py). sg_ws_alloc uses that buffer only for a result of
+ * exactly its size and never frees it; any other size gets a fresh buffer instead. */
+#define SG_WS_BORROWED ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
 /* Like sg_alloc, but the buffer comes from (and stays in) a workspace slot. */
 static inline int sg_ws_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const int64_t *shape, size_t itemsize) {
     a->ndim = ndim;
@@ -112,7 +117,13 @@ static inline int sg_ws_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const
     size_t bytes;
     if (__builtin_mul_overflow(n, itemsize, &bytes)) return 0;
     if (bytes == 0) bytes = 1;
-    if (slot->cap < bytes) {
+    if (slot->cap & SG_WS_BORROWED) {
+        if ((slot->cap & ~SG_WS_BORROWED) != bytes) {
+            slot->ptr = malloc(bytes);  /* the lent buffer stays its owner's */
+            slot->cap = slot->ptr ? bytes : 0;
+            sg_advise_huge(slot->ptr, bytes);
+        }
+    } else if (slot->cap < bytes) {
         free(slot->ptr);
         slot->ptr = malloc(bytes);
         slot->cap = slot->ptr ? bytes : 0;

@@ -8,13 +8,16 @@ the buffer was reused where the rule says it must be, and was not where it must 
 
 from __future__ import annotations
 
+import subprocess
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import symgraph as sg
 import symgraph.tensor as T
+from symgraph.backends.c import build as cbuild
 from symgraph.tensor.blas import Gemm, Gemv, Ger
 
 pytestmark = pytest.mark.needs_gcc
@@ -361,3 +364,51 @@ def test_an_update_reading_a_view_of_the_variable_is_not_in_place():
     py, c = _pair(build, steps=3, args=(xv,))
     _assert_same(py, c)
     assert c[3] == [False, False]
+
+
+_BORROWED_SLOT_PROGRAM = r"""
+#include <assert.h>
+#include <stdio.h>
+#include "symgraph_runtime.h"
+int main(void) {
+    double *owned = malloc(6 * sizeof(double));
+    for (int k = 0; k < 6; ++k) owned[k] = k;
+    sg_array a;
+    int64_t same[2] = {2, 3}, bigger[2] = {4, 3}, smaller[1] = {2};
+    /* a result of the lent buffer's size is computed in it */
+    sg_ws_slot slot = {owned, (6 * sizeof(double)) | SG_WS_BORROWED};
+    assert(sg_ws_alloc(&slot, &a, 2, same, sizeof(double)) && a.data == owned);
+    /* any other size gets a fresh buffer; the lent one is neither freed nor reused */
+    slot = (sg_ws_slot){owned, (6 * sizeof(double)) | SG_WS_BORROWED};
+    assert(sg_ws_alloc(&slot, &a, 2, bigger, sizeof(double)) && a.data != owned);
+    assert(slot.ptr == a.data && slot.cap == 12 * sizeof(double));
+    ((double *)a.data)[11] = 1.0;
+    free(a.data);
+    slot = (sg_ws_slot){owned, (6 * sizeof(double)) | SG_WS_BORROWED};
+    assert(sg_ws_alloc(&slot, &a, 1, smaller, sizeof(double)) && a.data != owned);
+    free(a.data);
+    for (int k = 0; k < 6; ++k) assert(owned[k] == k);
+    free(owned);  /* a second free of it would abort under AddressSanitizer */
+    puts("ok");
+    return 0;
+}
+"""
+
+
+def test_a_lent_buffer_of_another_size_is_never_freed(tmp_path: Path) -> None:
+    # The in-place elementwise update lends the variable's buffer to the kernel's slot. The
+    # graph guarantees the result has the variable's size; should it not, the runtime must
+    # allocate afresh, not free (or write past) the variable's buffer.
+    source = tmp_path / "borrowed.c"
+    source.write_text(_BORROWED_SLOT_PROGRAM)
+    exe = tmp_path / "borrowed"
+    cc = cbuild.compiler()
+    flags = ["-fsanitize=address", "-fno-omit-frame-pointer"]
+    probe = subprocess.run([cc, *flags, "-x", "c", "-", "-o", str(tmp_path / "probe")],
+                           input="int main(void){return 0;}", capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        flags = []  # no AddressSanitizer: the pointer checks still run
+    subprocess.run([cc, "-O1", "-std=gnu11", *flags, f"-I{cbuild.csrc_dir()}", str(source),
+                    "-o", str(exe), "-lm"], check=True, capture_output=True, text=True)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]

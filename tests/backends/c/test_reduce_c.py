@@ -219,3 +219,19 @@ def test_reduced_graph_output_types_are_unchanged_by_the_c_backend() -> None:
     assert out.type == TensorType("int64", (None,))
     result = fc(np.ones((2, 3, 4), dtype="int16"))
     assert result.dtype == np.int64 and result.tolist() == [8, 8, 8]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sums_of_negative_zeros_are_positive_zero_as_in_numpy(dtype: str) -> None:
+    # NumPy starts every float sum at +0.0, so a sum of negative zeros is +0.0; the C
+    # backend used to start at -0.0 and return -0.0, a different number from mode='py'
+    x = T.matrix("x", dtype=dtype)
+    outs = [x.sum(), x.sum(axis=0), x.sum(axis=1), (x * 2).sum(axis=1), (x * 2).sum(axis=0),
+            x.T.sum(axis=1), x.mean(axis=0)]
+    for shape in [(1, 1), (3, 5), (700, 700)]:  # the last takes the threaded paths
+        value = -np.zeros(shape, dtype=dtype)
+        want = [np.asarray(v) for v in sg.compile_function([x], outs, mode="py")(value)]
+        got = sg.compile_function([x], outs, mode="c")(value)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert np.array_equal(np.signbit(g), np.signbit(w)), (shape, k)
+            assert not np.any(np.signbit(w)), (shape, k)

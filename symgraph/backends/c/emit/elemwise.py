@@ -282,13 +282,15 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     call = kernel_call(kernel, ctx.node_index, ctx.name(out), [ctx.name(v) for v in pointer])
     if node in ctx.destroy:
         # an update computed over the variable's own buffer (backends/c/inplace.py): the
-        # kernel's slot starts as that buffer, which has the result's shape; a strided or
-        # empty variable leaves the slot empty, so the kernel allocates a fresh one
+        # kernel's slot lends that buffer, which has the result's shape (a result of any
+        # other size would get a fresh buffer: SG_WS_BORROWED); a strided or empty
+        # variable leaves the slot empty, so the kernel allocates a fresh one
         var = node.inputs[ctx.destroy[node]]
         vn = ctx.name(var)
         ctx.aliases[out] = var
         ctx.line(f"{{ sg_ws_slot sg_over = {{0}}; if (sg_is_contiguous(&{vn}) && sg_size(&{vn}) > 0) "
-                 f"{{ sg_over.ptr = {vn}.data; sg_over.cap = (size_t)sg_size(&{vn}) * sizeof({out_c}); }}")
+                 f"{{ sg_over.ptr = {vn}.data; "
+                 f"sg_over.cap = ((size_t)sg_size(&{vn}) * sizeof({out_c})) | SG_WS_BORROWED; }}")
         ctx.line("  " + call.replace(WS_SLOT.format(ctx.name(out)), "&sg_over") + " }")
         return
     ctx.line(call)

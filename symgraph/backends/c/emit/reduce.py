@@ -125,8 +125,9 @@ def _accumulate(op: Sum | Prod, node: Apply, ctx: EmitContext, kind: str) -> Non
     if kind == "prod":
         init = "1"
     elif is_float:
-        # -0.0 is the identity of IEEE addition (sum([-0.0]) is -0.0); an empty sum is +0.0
-        init = f"({count} ? -0.0 : 0.0)"
+        # +0.0, as NumPy starts its sums: a sum of negative zeros is +0.0 (sum([-0.0]) is
+        # 0.0 in NumPy, although -0.0 is the identity of IEEE addition)
+        init = "0.0"
     else:
         init = "0"
     ctx.line(f"  const int64_t {size} = sg_size(&{o});")
@@ -613,7 +614,7 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
         ctx.helper(kernel, f"SG_DEFINE_SUM({kernel}, {c}, {c}, double)")
         ctx.line("      double *acc = (double *)malloc(n_out ? n_out * sizeof(double) : 1);")
         ctx.line(f"      if (!acc) {{ free({tmp}.data); " + ctx.fail("out of memory") + " }")
-        ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) acc[k] = {count} ? -0.0 : 0.0;")
+        ctx.line("      for (int64_t k = 0; k < n_out; ++k) acc[k] = 0.0;")
         ctx.line(f"      {kernel}(&plan, (const {c} *){tmp}.data, acc);")
         ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) {po}[k] = ({c})acc[k];")
         ctx.line("      free(acc);")
