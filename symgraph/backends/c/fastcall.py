@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ class _Background:
 _in_flight: dict[str, _Background] = {}
 #: cache roots caller_module has answered for in this process (nothing left to start)
 _settled: set[str] = set()
+#: start_build runs on the threads that build a function's segments at once (runner.py)
+_start_lock = threading.Lock()
 
 
 def _command(source: Path, out: Path) -> list[str]:
@@ -71,7 +74,11 @@ def start_build(cache_root: str) -> bool:
     """Start gcc on the extension in the background, unless the cache at ``cache_root`` has
     it or this process has it or is building it. Returns whether a build started; never
     waits. :func:`caller_module` takes the result (or, if none, builds as usual)."""
-    root = os.path.abspath(cache_root)
+    with _start_lock:
+        return _start_build(os.path.abspath(cache_root))
+
+
+def _start_build(root: str) -> bool:
     if root in _in_flight or root in _settled or cbuild.compiler() is None:
         return False
     try:

@@ -212,16 +212,37 @@ class CRunner:
                 outputs = [o for n in nodes for o in n.outputs if last_use.get(o, -1) >= i]
                 seg_source = assemble(ctx, nodes, bodies, outputs)
                 self.sources.append(seg_source)
-                self.steps.append(("c", self._build_segment(seg_source, cache)))
+                self.steps.append(("c", seg_source))  # built below, all at once
             if i < len(order):
                 node = order[i]
                 self.python_nodes.append(node)
                 self._python_set.add(node)
                 self.steps.append(("py", node))
                 i += 1
+        built = self._build_segments(self.sources, cache)
+        self.steps = [(kind, built[id(step)] if kind == "c" else step) for kind, step in self.steps]
         self._plan_storage()
 
-    def _build_segment(self, source: SegmentSource, cache: Any) -> CSegment:
+    def _build_segments(self, sources: list[SegmentSource], cache: Any) -> dict[int, CSegment]:
+        """Build every segment, gcc running on several at once when Python nodes split the
+        graph into many (scan, ifelse, conv2d, random draws: each segment is its own
+        library); returns the loaded segments by ``id`` of their source."""
+        if len(sources) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # gcc runs in subprocesses, so threads overlap the builds; each build may itself
+            # run a gcc per translation unit, so a few threads are enough
+            with ThreadPoolExecutor(max_workers=min(len(sources), max(2, cbuild.cores()))) as pool:
+                paths = list(pool.map(lambda src: self._compile_segment(src, cache), sources))
+        else:
+            paths = [self._compile_segment(src, cache) for src in sources]
+        from symgraph.backends.c.fastcall import caller_module
+
+        fast = caller_module(str(cache.root)) if sources else None
+        return {id(src): CSegment(src, cbuild.load_library(path), fast) for src, path in zip(sources, paths)}
+
+    def _compile_segment(self, source: SegmentSource, cache: Any) -> Any:
+        """The path of ``source``'s library in ``cache``, built if the cache lacks it."""
         source.source = serial_branches(source.source)  # small loops never enter libgomp
         key_parts = [source.source, cbuild.compiler_version(), " ".join(cbuild.base_flags() + self.extra_flags),
                      cbuild.ENTRY_LEVEL]
@@ -236,9 +257,7 @@ class CRunner:
         path, _ = cache.get_or_build(
             key, lambda entry, out: cbuild.build_library(source.source, out, entry, source.uses_blas, self.extra_flags)
         )
-        from symgraph.backends.c.fastcall import caller_module
-
-        return CSegment(source, cbuild.load_library(path), caller_module(str(cache.root)))
+        return path
 
     def _plan_storage(self) -> None:
         """Number every variable, so a call moves values through a flat list, not a dict."""

@@ -341,3 +341,39 @@ def test_strided_inputs_are_copied_to_contiguous_buffers_with_the_same_results(d
         expected = (view + second) if dtype != "bool" else (view & ~second)
         np.testing.assert_array_equal(f(view, second), expected)
         np.testing.assert_array_equal(f(second, view), (second + view) if dtype != "bool" else (second & ~view))
+
+
+def test_segments_split_by_python_nodes_are_built_at_once(monkeypatch, tmp_path):
+    # batched_dot has no C emitter, so each one splits the graph: 4 C segments, 4 libraries.
+    # Their gcc runs overlap (threads waiting on subprocesses), as a scan, ifelse or conv2d
+    # graph would otherwise pay one whole gcc wall time per segment, one after another.
+    monkeypatch.setattr(cbuild, "cores", lambda: 2)
+    running, most = [0], [0]
+    real_build = cbuild.build_library
+
+    def counting_build(*args, **kwargs):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.2)  # hold the slot long enough for the others to start
+            return real_build(*args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(cbuild, "build_library", counting_build)
+    x = T.dtensor3("x")
+    y = x
+    for k in range(3):
+        y = T.batched_dot(T.tanh(y) + k, y)
+        y = T.exp(y * 0.01).sum(axis=0) * y
+    value = np.linspace(-0.3, 0.4, 18).reshape(2, 3, 3)
+    with sg.config.change_flags(compiledir=str(tmp_path)):
+        f = sg.compile_function([x], y, mode="c")
+    kinds = [kind for kind, _ in f.maker.runner.steps]
+    assert kinds.count("c") == 4 and kinds.count("py") == 3, kinds
+    assert most[0] == 2  # two builds at a time, never one after another only
+    want = sg.compile_function([x], y, mode="py")(value)
+    np.testing.assert_allclose(f(value), want, rtol=1e-12)
+    with sg.config.change_flags(compiledir=str(tmp_path)):  # the cache now has all four
+        again = sg.compile_function([x], y * 1, mode="c")
+    np.testing.assert_allclose(again(value), want, rtol=1e-12)
