@@ -245,6 +245,42 @@ class Function:
         ins = ", ".join(str(s.name or "?") for s in self._specs)
         return f"<symgraph Function {self.name or ''}({ins}) backend={self.maker.backend_name}>"
 
+    # -- copying ----------------------------------------------------------------------------
+    def copy(self, share_memory: bool = False, swap: Any = None, delete_updates: bool = False,
+             name: str | None = None, profile: Any = None) -> Function:
+        """A new function compiled from the same graph (Theano's ``Function.copy``).
+
+        Parameters
+        ----------
+        share_memory, profile : accepted for Theano's signature; no effect (functions never
+            share intermediate storage here).
+        swap : dict mapping shared variables this function uses to other shared variables of
+            the same type; the copy reads and updates those instead.
+        delete_updates : the copy has no updates (default updates included).
+        name : the copy's name (default: this function's name plus ``' copy'``).
+
+        >>> acc2 = acc.copy(swap={state: new_state})   # acc2 updates new_state, not state
+        """
+        args = dict(self._build_args)
+        swap_pairs = _swap_pairs(swap, self.maker.shared_inputs, self._fname())
+        if delete_updates:
+            args["updates"] = None
+            args["no_default_updates"] = True
+            args["on_unused_input"] = "ignore"  # an input read only by an update is still taken
+        elif swap_pairs:
+            # an update target is renamed too; its new value is rewritten by the givens below
+            targets = dict(swap_pairs)
+            updates = args.get("updates")
+            from symgraph.compile.maker import _pairs
+
+            args["updates"] = [(targets.get(var, var), new) for var, new in _pairs(updates, "updates")]
+        if swap_pairs:
+            from symgraph.compile.maker import _pairs
+
+            args["givens"] = _pairs(args.get("givens"), "givens") + swap_pairs
+        args["name"] = name if name is not None else (f"{self.name} copy" if self.name else None)
+        return compile_function(**args)
+
     # -- pickling ---------------------------------------------------------------------------
     def __reduce__(self) -> Any:
         from symgraph.compile.pickling import function_state
@@ -260,6 +296,24 @@ class _Missing:
 _MISSING = _Missing()
 
 
+def _swap_pairs(swap: Any, used: list[Any], fname: str) -> list[tuple[Any, Any]]:
+    """Check ``Function.copy``'s ``swap`` argument: shared variables the function uses, each
+    mapped to a shared variable of the same type."""
+    from symgraph.compile.shared import SharedVariable
+
+    pairs = list(swap.items()) if swap else []
+    for old, new in pairs:
+        if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+            raise TypeError(f"{fname}.copy(swap=...): keys and values must be shared variables, "
+                            f"got {type(old).__name__} -> {type(new).__name__}")
+        if old not in used:
+            raise ValueError(f"{fname}.copy(swap=...): {old!r} is not a shared variable this function uses")
+        if old.type != new.type:
+            raise TypeError(f"{fname}.copy(swap=...): {old!r} ({old.type}) cannot be swapped for "
+                            f"{new!r} ({new.type}); the types must match")
+    return pairs
+
+
 def _rebuild_function(state: dict[str, Any]) -> Function:
     from symgraph.compile.pickling import restore_function
 
@@ -268,7 +322,7 @@ def _rebuild_function(state: dict[str, Any]) -> Function:
 
 def compile_function(
     inputs: Sequence[Any],
-    outputs: Any,
+    outputs: Any = None,
     mode: Any = None,
     updates: Any = None,
     givens: Any = None,
@@ -286,7 +340,8 @@ def compile_function(
     Parameters
     ----------
     inputs : list of variables (or ``sg.In``) the function takes, in order.
-    outputs : a variable (the call returns one array) or a list (the call returns a list).
+    outputs : a variable (the call returns one array) or a list (the call returns a list);
+        None (Theano's default) means no outputs: the call returns ``[]`` (for updates only).
     updates : (shared_variable, new_value) pairs or a dict, applied after each call.
     givens : (variable, replacement) pairs or a dict substituted before compiling.
     mode : 'c' (default), 'py', 'cuda', 'FAST_RUN', 'FAST_COMPILE' or a ``Mode``.
@@ -298,6 +353,8 @@ def compile_function(
     array(9.)
     """
     start = time.perf_counter()
+    if outputs is None:
+        outputs = []
     build_args = dict(
         inputs=list(inputs) if isinstance(inputs, (list, tuple)) else inputs, outputs=outputs, updates=updates,
         givens=givens, mode=mode, optimizer=optimizer, name=name, allow_input_downcast=allow_input_downcast,

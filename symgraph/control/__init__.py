@@ -1,1 +1,1 @@
-"""Ops that contain graphs: Map (loops over an index), later scan and ifelse."""
+"""Ops that contain graphs: Map (loops over an index), Scan (``sg.scan``) and IfElse (``sg.ifelse``)."""

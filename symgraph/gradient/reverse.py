@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from symgraph.errors import DisconnectedInputError
+from symgraph.gradient.modifiers import DisconnectedGrad
 from symgraph.gradient.rules import NON_DIFFERENTIABLE, _load_rules, pullback
 from symgraph.graph.node import Variable
 from symgraph.graph.traversal import toposort
@@ -45,6 +46,11 @@ def backpropagate(
     blocked = set(consider_constant)
     wrt_set = set(wrt)
     nodes = toposort(list(seeds), stop_at=blocked | wrt_set)
+    # disconnected_grad(x): nothing behind it reaches the cost through it, so the walk stops there
+    cut = {node.outputs[0] for node in nodes if isinstance(node.op, DisconnectedGrad)} - wrt_set
+    if cut:
+        blocked |= cut
+        nodes = toposort(list(seeds), stop_at=blocked | wrt_set)
 
     # variables on a path from some wrt (forward), so work is not spent elsewhere
     relevant: set[Variable] = set(wrt_set)

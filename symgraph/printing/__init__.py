@@ -3,7 +3,10 @@
 from symgraph.printing.debugprint import debugprint
 from symgraph.printing.pp import pp
 
-__all__ = ["debugprint", "pp", "pydotprint"]
+#: Theano's name for pp (``theano.printing.pprint``)
+pprint = pp
+
+__all__ = ["debugprint", "pp", "pprint", "pydotprint"]
 
 
 def pydotprint(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -56,6 +56,7 @@ def debugprint(
     else:
         for out in obj if isinstance(obj, (list, tuple)) else [obj]:
             _print_tree(out, "", lines, labels, gen, print_type, depth, set())
+    _print_inner_graphs(lines, labels, gen, print_type, depth)
     text = "\n".join(lines)
     if file == "str":
         return text
@@ -91,5 +92,32 @@ def _print_tree(var: Variable, prefix: str, lines: list[str], labels: dict[Any, 
         lines.append(f"{pre}{node.op}{out_index} [id {labels[node]}]{name}{type_text}")
         if seen or (depth >= 0 and level >= depth):
             continue
-        for inp in reversed(node.inputs):
+        shown = getattr(node.op, "shown_inputs", None)  # an op holding graphs (IfElse) shows them
+        for inp in reversed(shown(node) if shown is not None else node.inputs):
             stack.append((inp, pre + " |", level + 1))
+
+
+def _print_inner_graphs(lines: list[str], labels: dict[Any, str], gen: Any, print_type: bool,
+                        depth: int) -> None:
+    """After the trees, the graph each loop op (Scan, Map) holds, as Theano printed them:
+    the op's line, then its inner outputs' trees marked with ``>``. Loops found inside
+    an inner graph get their own section after it."""
+    from symgraph.graph.fgraph import FunctionGraph
+
+    def holders(found: dict[Any, str]) -> list[Any]:
+        return [n for n in found if hasattr(n, "op") and isinstance(getattr(n.op, "inner", None), FunctionGraph)]
+
+    pending, done = holders(labels), set()
+    if pending:
+        lines.extend(["", "Inner graphs:"])
+    while pending:
+        node = pending.pop(0)
+        if node.op in done:
+            continue
+        done.add(node.op)
+        lines.extend(["", f"{node.op} [id {labels[node]}]"])
+        inner_labels: dict[Any, str] = {}
+        for out in node.op.inner.outputs:
+            _print_tree(out, " >", lines, inner_labels, gen, print_type, depth, set())
+        pending.extend(holders(inner_labels))
+        labels.update({n: label for n, label in inner_labels.items() if n not in labels})

@@ -61,6 +61,10 @@ class _Printer:
             if symbol is not None and len(args) == 1:
                 return f"{symbol}{self._wrap(args[0])}"
             return f"{sop.name}({', '.join(args)})"
+        shown = getattr(op, "shown_inputs", None)
+        if shown is not None:  # an op holding graphs (IfElse) shows them over its inputs
+            args = [self.show(i, depth + 1) for i in shown(node, var.index)]
+            return f"{op}({', '.join(args)})"
         args = [self.show(i, depth + 1) for i in node.inputs]
         label = str(op)
         text = f"{label}({', '.join(args)})"

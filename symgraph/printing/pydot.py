@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Theano's pydotprint options about its own drawing style: accepted (so Theano code such as
+#: ``pydotprint(f, outfile=..., var_with_name_simple=True)`` runs) and without effect here
+_THEANO_STYLE_OPTIONS = frozenset({
+    "compact", "with_ids", "high_contrast", "cond_highlight", "colorCodes", "max_label_size",
+    "scan_graphs", "var_with_name_simple", "print_output_file", "assert_nb_all_strings",
+})
+
 
 def pydotprint(obj: Any, outfile: str = "graph.png", format: str | None = None,
-               return_image: bool = False) -> str | bytes:
+               return_image: bool = False, **theano_options: Any) -> str | bytes:
     """Write a picture of the graph of a variable or compiled function to ``outfile``.
 
     Needs the ``pydot`` package and Graphviz's ``dot`` program:
     ``pip install 'symgraph[graphviz]'`` and ``apt-get install graphviz``.
     Returns the path written (or the image bytes with ``return_image=True``).
+    Theano's style options (``compact``, ``with_ids``, ``var_with_name_simple``, ...) are
+    accepted and have no effect.
     """
+    unknown = sorted(set(theano_options) - _THEANO_STYLE_OPTIONS)
+    if unknown:
+        raise TypeError(f"pydotprint() got unexpected keyword arguments {unknown}; it takes outfile, format, "
+                        f"return_image and Theano's {sorted(_THEANO_STYLE_OPTIONS)}")
     try:
         import pydot
     except ImportError:

@@ -16,15 +16,26 @@ from symgraph.graph.node import Apply
 from symgraph.graph.op import Op
 from symgraph.scalar import dtypes as _dt
 from symgraph.tensor import math as tm
+from symgraph.tensor.conv import conv2d, pool_2d
 from symgraph.tensor.linalg import InputShapes, format_shape
 from symgraph.tensor.math import relu, sigmoid, softplus
 from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable, as_tensor_variable
 
 __all__ = [
-    "sigmoid", "softplus", "relu", "softmax", "log_softmax", "softmax_with_bias",
-    "categorical_crossentropy", "binary_crossentropy", "crossentropy_categorical_1hot",
-    "hard_sigmoid", "ultra_fast_sigmoid",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "conv2d",
+    "crossentropy_categorical_1hot",
+    "hard_sigmoid",
+    "log_softmax",
+    "pool_2d",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softmax_with_bias",
+    "softplus",
+    "ultra_fast_sigmoid",
 ]
 
 

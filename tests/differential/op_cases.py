@@ -570,11 +570,114 @@ NNET_CASES = [
            differentiable=False),
 ]
 
+
+def _ifelse(condition, then_branch, else_branch):
+    from symgraph.control.ifelse import ifelse
+
+    return ifelse(condition, then_branch, else_branch)
+
+
 CONTROL_CASES = [
     # jacobian loops over the rows with a Map op; its pullback gives hessians
     _unary("jacobian_map", lambda a: T.jacobian(T.tanh(a) * a, a),
            lambda a: np.diag((1 - np.tanh(a) ** 2) * a + np.tanh(a)), shape=(3,)),
+    # ifelse runs one of two inner graphs (an IfElse op); the conditions pick each branch once
+    _unary("ifelse_then_branch", lambda a: _ifelse(a.shape[0] > 2, T.tanh(a) * a, T.exp(a)),
+           lambda a: np.tanh(a) * a),
+    _unary("ifelse_else_branch", lambda a: _ifelse(a.shape[0] > 5, T.tanh(a) * a, T.exp(a)), np.exp),
+    # scan: a recurrence over the rows (a Scan op); its pullback is a backward Scan
+    _unary("scan_recurrence", lambda a: _scan_recurrence(a), lambda a: _numpy_recurrence(a)),
 ]
 
+
+def _scan_recurrence(a):
+    from symgraph.control.scan import scan
+
+    return scan(lambda row, acc: T.tanh(acc) * 0.5 + row, sequences=a, outputs_info=T.zeros_like(a[0]))[0]
+
+
+def _numpy_recurrence(a):
+    acc, rows = np.zeros_like(a[0]), []
+    for row in a:
+        acc = np.tanh(acc) * 0.5 + row
+        rows.append(acc)
+    return np.stack(rows)
+
+
+def _draw_from(distribution, *params, size=(3, 4), dtype=F):
+    # a fixed generator state as a constant: the draw is then a function of its parameters
+    from symgraph.tensor.random import RandomDraw, encode_state
+
+    state = T.constant(encode_state(np.random.PCG64(2024)))
+    return RandomDraw(distribution, dtype)(state, *params, *size)[1]
+
+
+def _numpy_draw(method, *params, size=(3, 4)):
+    from symgraph.tensor.random import decode_state, encode_state
+
+    return getattr(decode_state(encode_state(np.random.PCG64(2024))), method)(*params, size=size)
+
+
+RANDOM_CASES = [
+    _unary("random_normal_draw", lambda loc: _draw_from("normal", loc, 0.5),
+           lambda loc: _numpy_draw("normal", loc, 0.5), differentiable=False),
+    _unary("random_binomial_draw", lambda p: _draw_from("binomial", 1, p, dtype="float32"),
+           lambda p: _numpy_draw("binomial", 1, p).astype("float32"), domain=(0.0, 1.0), differentiable=False),
+]
+
+
+def _with_zero_rows(a):
+    # exact zeros at rows 1 and 3, so cumprod's gradient meets a first and a second zero
+    b = np.array(a)
+    b[[1, 3]] = 0.0
+    return b
+
+
+def _fill_diagonal_np(a, val):
+    b = np.array(a)
+    np.fill_diagonal(b, val)
+    return b
+
+
+EXTRA_OPS_CASES = [
+    # tensor/extra_ops.py: CumOp, and functions built from indexing and elementwise ops
+    _unary("cumsum", T.cumsum, np.cumsum),
+    _unary("cumsum_axis0", lambda a: T.cumsum(a, axis=0), lambda a: np.cumsum(a, axis=0)),
+    _unary("cumsum_axis_last_3d", lambda a: T.cumsum(a, axis=-1), lambda a: np.cumsum(a, axis=-1),
+           shape=(2, 3, 4)),
+    _unary("cumsum_int8_gives_int64", T.cumsum, np.cumsum, dtype="int8", domain=(-9, 9),
+           differentiable=False),
+    _unary("cumsum_bool", lambda a: T.cumsum(a, axis=1), lambda a: np.cumsum(a, axis=1), dtype="bool",
+           differentiable=False),
+    _unary("cumprod", T.cumprod, np.cumprod, domain=(0.5, 1.5)),
+    _unary("cumprod_axis1", lambda a: T.cumprod(a, axis=1), lambda a: np.cumprod(a, axis=1)),
+    _unary("cumprod_with_zeros_axis0",
+           lambda a: T.cumprod(T.set_subtensor(a[np.array([1, 3])], 0.0), axis=0),
+           lambda a: np.cumprod(_with_zero_rows(a), axis=0), shape=(5, 3)),
+    _unary("cumprod_int32_gives_int64", lambda a: T.cumprod(a, axis=0), lambda a: np.cumprod(a, axis=0),
+           dtype="int32", domain=(-3, 3), differentiable=False),
+    _unary("diff", T.diff, np.diff),
+    _unary("diff_n2_axis0", lambda a: T.diff(a, n=2, axis=0), lambda a: np.diff(a, n=2, axis=0),
+           shape=(5, 3)),
+    _unary("diff_bool", T.diff, np.diff, dtype="bool", differentiable=False),
+    _unary("bincount", T.bincount, np.bincount, dtype="int64", shape=(9,), domain=(0, 6),
+           differentiable=False),
+    OpCase("bincount_weights_minlength", lambda x, w: T.bincount(x, w, minlength=9),
+           lambda x, w: np.bincount(x, w, minlength=9), [("int64", (8,)), (F, (8,))], domain=(0, 4)),
+    _unary("to_one_hot", lambda y: T.to_one_hot(y, 5), lambda y: np.eye(5)[y], dtype="int32", shape=(6,),
+           domain=(0, 4), differentiable=False),
+    OpCase("fill_diagonal", T.fill_diagonal, _fill_diagonal_np, [(F, (3, 4)), (F, ())]),
+    OpCase("fill_diagonal_tall", T.fill_diagonal, _fill_diagonal_np, [(F, (5, 2)), (F, ())]),
+    # gradient modifiers: identities in the forward pass, removed by canonicalize. Their
+    # gradients differ from finite differences on purpose (tests/gradient/test_grad_modifiers.py),
+    # except grad_clip with bounds the gradient never reaches
+    _unary("zero_grad", lambda a: T.zero_grad(a) * a, lambda a: a * a, differentiable=False),
+    _unary("disconnected_grad", lambda a: T.disconnected_grad(a) * a, lambda a: a * a,
+           differentiable=False),
+    _unary("grad_clip_wide_bounds", lambda a: T.grad_clip(a, -1e6, 1e6) * a, lambda a: a * a),
+]
+
+from tests.tensor.test_conv import CONV_CASES
+
 ALL_CASES = (ELEMWISE_CASES + REDUCE_CASES + SHAPE_CASES + SUBTENSOR_CASES + LINALG_CASES + NLINALG_CASES
-             + NNET_CASES + CONTROL_CASES)
+             + NNET_CASES + CONTROL_CASES + RANDOM_CASES + EXTRA_OPS_CASES + CONV_CASES)

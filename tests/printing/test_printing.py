@@ -80,3 +80,20 @@ def test_pydotprint_without_pydot_says_how_to_install(monkeypatch):
     x = T.dscalar("x")
     with pytest.raises(ImportError, match=r"pip install 'symgraph\[graphviz\]'"):
         sg.printing.pydotprint(x * 2, outfile="g.png")
+
+
+def test_debugprint_shows_a_scans_step_graph_under_inner_graphs():
+
+    k = T.iscalar("k")
+    A = T.dvector("A")
+    powers, _ = sg.scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    text = sg.printing.debugprint(powers[-1], file="str")
+    head, inner = text.split("\nInner graphs:\n")
+    scan_id = head.split("Scan{scan}.0 [id ")[1].split("]")[0]
+    # the step (prior * A) is printed once, under the loop's own line and id, marked with >
+    lines = inner.strip().splitlines()
+    assert lines[0] == f"Scan{{scan}} [id {scan_id}]"
+    assert lines[1].startswith(" >Elemwise{mul}") and all(line.startswith(" >") for line in lines[1:])
+    assert "Elemwise{mul}" not in head
+    # a graph without loops has no such section
+    assert "Inner graphs" not in sg.printing.debugprint(A * 2, file="str")

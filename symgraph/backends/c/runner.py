@@ -217,6 +217,8 @@ class CRunner:
                 node = order[i]
                 self.python_nodes.append(node)
                 self._python_set.add(node)
+                # a control-flow op (scan, ifelse) compiles the graphs it holds to C too
+                node.tag.backend = "c"
                 self.steps.append(("py", node))
                 i += 1
         built = self._build_segments(self.sources, cache)

@@ -19,8 +19,10 @@ def _load_impls() -> None:
     from symgraph.backends.py.impls import (  # noqa: F401
         blas,
         control,
+        conv,
         linalg,
         nnet,
+        random,
         reduce,
         scalar,
         shape,

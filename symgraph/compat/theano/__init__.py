@@ -19,9 +19,57 @@ from symgraph.tensor.linalg import dot  # noqa: F401
 __version__ = "1.0.5+symgraph" + _sg.__version__
 
 
-def Param(variable: Any, default: Any = None, name: str | None = None) -> In:  # noqa: N802 - Theano's name
+def Param(variable: Any, default: Any = None, name: str | None = None) -> In:
     """Theano's old spelling of ``In(variable, value=default, name=name)``."""
     return In(variable, name=name, value=default)
+
+
+def Out(variable: Any, borrow: bool = False) -> Any:
+    """Theano's output specification: accepted in a function's outputs list.
+
+    ``borrow`` is ignored (accepted for Theano): the py backend returns fresh arrays, and
+    the C backend hands its own output buffers to NumPy without a copy already.
+    """
+    return variable
+
+
+def clone(output: Any, replace: Any = None, strict: bool = True, share_inputs: bool = True) -> Any:
+    """Theano's graph copy: a fresh copy of the graph of ``output`` (a variable or a list of
+    them), with the variables in ``replace`` substituted.
+
+    Parameters
+    ----------
+    output : variable, or list/tuple of variables
+    replace : dict or list of ``(old, new)`` pairs; ``new`` may be a number or array
+    strict : if True, each ``new`` must have a type compatible with ``old`` (same dtype
+        and ndim); if False, types are inferred again through the copied graph
+    share_inputs : if False, the graph's input variables are copied too
+
+    >>> y2 = theano.clone(x ** 2, replace={x: x + 1})   # (x + 1) ** 2
+    """
+    from symgraph.graph.node import Variable
+    from symgraph.graph.traversal import clone_nodes, clone_replace
+    from symgraph.tensor.variable import as_tensor_variable
+
+    single = not isinstance(output, (list, tuple))
+    outputs = [output] if single else list(output)
+    pairs = list(replace.items()) if isinstance(replace, dict) else list(replace or [])
+    mapping = {}
+    for old, new in pairs:
+        if not isinstance(old, Variable):
+            raise TypeError(f"clone: replace keys must be variables, got {type(old).__name__} {old!r:.60}")
+        new = new if isinstance(new, Variable) else as_tensor_variable(new, dtype=old.type.dtype)
+        if strict and not old.type.is_compatible(new.type):
+            raise TypeError(
+                f"clone: cannot replace {old!r} ({old.type}) by {new!r} ({new.type}); "
+                "cast the replacement, or pass strict=False"
+            )
+        mapping[old] = new
+    copied, _ = clone_replace(outputs, mapping, copy_inputs=not share_inputs)
+    copied, _, _ = clone_nodes(copied, [])  # every node fresh, as Theano's clone gave
+    if single:
+        return copied[0]
+    return type(output)(copied) if isinstance(output, tuple) else copied
 
 
 def __getattr__(name: str) -> Any:

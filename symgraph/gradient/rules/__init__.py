@@ -47,9 +47,13 @@ def _load_rules() -> None:
     from symgraph.gradient.rules import (  # noqa: F401
         blas,
         control,
+        conv,
         elemwise,
+        extra_ops,
         linalg,
+        modifiers,
         nnet,
+        random,
         reduce,
         shape,
         subtensor,

@@ -24,19 +24,25 @@ from typing import Any
 import numpy as np
 
 from symgraph import scalar as ps
+from symgraph.control.ifelse import IfElse
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.node import Apply, Constant, Variable
 from symgraph.rewrite import pattern as p
 from symgraph.rewrite.engine import LocalRewrite, Replacement
 from symgraph.rewrite.match import (
-    elemwise_node, is_constant_value, is_real, known_nonnegative, like, same_shape,
-    scalar_constant, single_client,
+    elemwise_node,
+    is_constant_value,
+    is_real,
+    known_nonnegative,
+    like,
+    same_shape,
+    scalar_constant,
+    single_client,
 )
 from symgraph.rewrite.pattern import Match, PatternVar, Rule, RuleSet
 from symgraph.tensor import math as tm
 from symgraph.tensor.elemwise import Elemwise
 from symgraph.tensor.variable import constant
-
 
 #: a flattened sum or product keeps at most this many terms: absorbing an inner node
 #: rebuilds the whole flat node, so without a bound a chain of n additions would cost n**2
@@ -555,6 +561,25 @@ def _switch_equal_branches(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return None
 
 
+def _ifelse_constant_condition(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # ifelse(True, a, b) == a, ifelse(False, a, b) == b: the taken branch's graph, over the
+    # node's arguments, replaces the node (nonzero is true, as at run time)
+    cond = _single_element_constant(node.inputs[0])
+    if cond is None:
+        return None
+    return node.op.branch_outputs(node, bool(cond))  # type: ignore[attr-defined, no-any-return]
+
+
+def _ifelse_unused_outputs(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # outputs that nothing reads (often gradients of other inputs) are dropped, so that the
+    # branch that runs does not compute them
+    used = [k for k, out in enumerate(node.outputs) if fgraph.clients.get(out)]
+    if not used or len(used) == len(node.outputs):
+        return None
+    kept = iter(node.op.keep_outputs(node, used))  # type: ignore[attr-defined]
+    return [next(kept) if k in used else None for k in range(len(node.outputs))]
+
+
 CANONICAL_ALGEBRA = RuleSet("algebra", [
     LocalRewrite("neg_of_neg", _neg_of_neg, (ps.Neg,), "-(-x) = x"),
     LocalRewrite("drop_neutral_element", _drop_neutral, (ps.Add, ps.Mul), "x + 0 = x, x * 1 = x"),
@@ -572,6 +597,10 @@ CANONICAL_ALGEBRA = RuleSet("algebra", [
                  "switch(True, a, b) = a"),
     LocalRewrite("switch_equal_branches", _switch_equal_branches, (ps.Switch,),
                  "switch(c, a, a) = a"),
+    LocalRewrite("ifelse_constant_condition", _ifelse_constant_condition, (IfElse,),
+                 "ifelse(True, a, b) = a"),
+    LocalRewrite("ifelse_unused_outputs", _ifelse_unused_outputs, (IfElse,),
+                 "ifelse(c, [a, b], [d, e])[0] = ifelse(c, a, d)"),
 ])
 
 

@@ -9,6 +9,7 @@ for its shape (the length in a ``mean``, the model of a ``fill``) is not compute
 from __future__ import annotations
 
 from symgraph import scalar as ps
+from symgraph.gradient.modifiers import GradientModifier
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.node import Apply, Constant, Variable
 from symgraph.graph.op import ShapeInferenceError
@@ -244,6 +245,11 @@ def _useless_specify_shape(fgraph: FunctionGraph, node: Apply) -> Replacement:
     return None
 
 
+def _remove_gradient_modifier(fgraph: FunctionGraph, node: Apply) -> Replacement:
+    # zero_grad(x), disconnected_grad(x), grad_clip(x, a, b) are x once gradients are taken
+    return [node.inputs[0]]
+
+
 # -- dimshuffle ------------------------------------------------------------------------------
 def _dimshuffle_of_dimshuffle(fgraph: FunctionGraph, node: Apply) -> Replacement:
     # two reorderings compose into one
@@ -312,6 +318,8 @@ SHAPE_CANONICALIZE = RuleSet("shape", [
                  "reshape(reshape(x, a), b) = reshape(x, b)"),
     LocalRewrite("useless_specify_shape", _useless_specify_shape, (SpecifyShape,),
                  "specify_shape stating only the static shape"),
+    LocalRewrite("remove_gradient_modifiers", _remove_gradient_modifier, (GradientModifier,),
+                 "zero_grad(x) = disconnected_grad(x) = grad_clip(x, a, b) = x in the forward pass"),
     LocalRewrite("merge_dimshuffles", _dimshuffle_of_dimshuffle, (DimShuffle,),
                  "dimshuffle(dimshuffle(x)) = one dimshuffle"),
     LocalRewrite("useless_dimshuffle", _useless_dimshuffle, (DimShuffle,), "identity dimshuffle"),

@@ -10,6 +10,7 @@ import numpy as np
 
 from symgraph.backends.py.dispatch import perform
 from symgraph.graph.node import Apply
+from symgraph.tensor.extra_ops import CumOp
 from symgraph.tensor.reduce import (
     All,
     Any,
@@ -125,3 +126,10 @@ def py_elemwise_reduce(op: ElemwiseReduce, node: Apply, inputs: list[np.ndarray]
     inner, outer = pair
     (values,) = perform(inner.op, inner, inputs)
     return perform(outer.op, outer, [np.asarray(values, dtype=inner.outputs[0].type.dtype)])
+
+
+@perform.register(CumOp)
+def py_cumop(op: CumOp, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    accumulate = np.cumsum if op.mode == "add" else np.cumprod
+    return [accumulate(x, axis=op.axis, dtype=node.outputs[0].type.dtype)]

@@ -7,9 +7,21 @@ from typing import Any
 import numpy as np
 
 from symgraph.backends.py.dispatch import perform
+from symgraph.gradient.modifiers import DisconnectedGrad, GradClip, GradientModifier, ZeroGrad
 from symgraph.graph.node import Apply
 from symgraph.tensor.shape import (
-    Alloc, ARange, Eye, Join, Repeat, Reshape, Shape, ShapeI, SpecifyShape, Split, Tile, Unbroadcast,
+    Alloc,
+    ARange,
+    Eye,
+    Join,
+    Repeat,
+    Reshape,
+    Shape,
+    ShapeI,
+    SpecifyShape,
+    Split,
+    Tile,
+    Unbroadcast,
 )
 
 
@@ -154,3 +166,12 @@ def py_eye(op: Eye, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     if n < 0 or m < 0:
         raise ValueError(f"n and m must be >= 0, got n={n}, m={m}")
     return [np.eye(n, m, k, dtype=op.dtype)]
+
+
+# Gradient modifiers (symgraph.gradient.modifiers): identities in the forward pass. The
+# rewrite pipeline removes them; they reach a backend only with optimizer='none'.
+@perform.register(ZeroGrad)
+@perform.register(DisconnectedGrad)
+@perform.register(GradClip)
+def py_gradient_modifier(op: GradientModifier, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.array(inputs[0])]

@@ -1,8 +1,25 @@
 """theano.tensor: symgraph.tensor under Theano's module layout."""
 
-from symgraph.gradient import Lop, Rop, grad, hessian, jacobian, verify_grad  # noqa: F401
-from symgraph.tensor import *  # noqa: F403
+import importlib as _importlib
+
+from symgraph.gradient import (  # noqa: F401
+    Lop,
+    Rop,
+    disconnected_grad,
+    grad,
+    grad_clip,
+    hessian,
+    jacobian,
+    verify_grad,
+    zero_grad,
+)
+from symgraph.tensor import *
 from symgraph.tensor import CONSTRUCTORS, TensorConstant, TensorType, TensorVariable  # noqa: F401
-from symgraph.compat.theano.tensor import nlinalg, nnet  # noqa: E402, F401  (Theano's submodules)
+
+# Theano's submodules, loaded by name: the star import above already bound ``nnet`` and
+# ``nlinalg`` to symgraph.tensor's own modules, and ``from <this package> import nnet``
+# would return those instead of loading this package's submodule
+for _name in ("extra_ops", "nlinalg", "nnet", "shared_randomstreams", "signal"):
+    globals()[_name] = _importlib.import_module(f"{__name__}.{_name}")
 
 globals().update(CONSTRUCTORS)

@@ -1,3 +1,4 @@
 """theano.tensor.nnet."""
 
-from symgraph.tensor.nnet import *  # noqa: F403
+from symgraph.tensor import conv  # noqa: F401  (the old tutorial's theano.tensor.nnet.conv.conv2d)
+from symgraph.tensor.nnet import *
