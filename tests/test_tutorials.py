@@ -33,10 +33,10 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def test_tutorials_directory_has_the_four_tutorials() -> None:
+def test_tutorials_directory_has_the_five_tutorials() -> None:
     names = {script.name for script in TUTORIALS}
     assert {"01_basics.py", "02_gradients.py", "03_logistic_regression.py",
-            "04_graph_rewrites.py"} <= names
+            "04_graph_rewrites.py", "05_loops_conditions_randomness.py"} <= names
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda path: path.name)

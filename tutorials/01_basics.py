@@ -2,7 +2,8 @@
 
 This is the classic Theano tutorial ("Baby steps", "More examples") written against
 symgraph's API: adding scalars and matrices, the logistic function, several outputs at
-once, default argument values, a shared-variable accumulator with updates, and givens.
+once, default argument values, a shared-variable accumulator with updates, givens, and
+random streams.
 
 Every function is compiled with ``mode=MODE``, here 'py', the NumPy reference backend, so
 the tutorial runs on any machine, with or without a C compiler. The default mode, 'c',
@@ -148,5 +149,26 @@ sg.debugprint(skip_shared)
 print("input names:", skip_shared.input_names)
 assert skip_shared.input_names == ["inc", "foo"]
 
-# (The Theano tutorial goes on to random streams; sg.RandomStream is planned.)
+# ----------------------------------------------------------------------------------------
+section("Random numbers: a stream of draws that advances at each call")
+# Each draw has a generator state of its own, kept in a shared variable; a function that
+# uses the draw advances that state after each call (a default update).
+srng = sg.RandomStream(seed=234)
+rv_u = srng.uniform(size=(2, 2))
+rv_n = srng.normal(size=(2, 2))
+f = sg.compile_function([], rv_u, mode=MODE)
+g = sg.compile_function([], rv_n, no_default_updates=True, mode=MODE)  # g keeps its state
+nearly_zeros = sg.compile_function([], rv_u + rv_u - 2 * rv_u, mode=MODE)
+f_val0, f_val1 = f(), f()
+print("two calls of f give different numbers:\n", f_val0, "\n", f_val1)
+assert not np.array_equal(f_val0, f_val1)
+assert np.array_equal(g(), g())
+# a draw is made once per call, however often the graph uses it
+assert np.allclose(nearly_zeros(), 0.0)
+# seeding restarts every draw of the stream; a saved state replays a draw
+srng.seed(902340)
+saved = rv_u.rng.get_value()
+v0 = f()
+rv_u.rng.set_value(saved)
+assert np.array_equal(f(), v0)
 print("\n01_basics: all checks passed")
