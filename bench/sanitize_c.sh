@@ -35,7 +35,7 @@ fi
 # to its test; --capture=sys leaves fd 2 alone, so sanitizer reports (written by C to fd 2)
 # reach the terminal instead of a capture file that dies with the process; -rfE lists
 # failures and errors at the end.
-PYTEST=(python -m pytest -vv -rfE --capture=sys -p no:cacheprovider)
+PYTEST=(python -m pytest -n 0 -vv -rfE --capture=sys -p no:cacheprovider)
 "${PYTEST[@]}" "${TARGETS[@]}" -m "not slow" "$@"
 first=$?
 "${PYTEST[@]}" tests/reliability/test_bad_shapes.py -m slow "$@"

@@ -9,7 +9,7 @@ float64 graphs. Every bug found gets a regression test in ``test_regressions.py`
 The default run (``python -m pytest tests/fuzz``) uses the quick, derandomized profile:
 a fixed set of small graphs, well under a minute. The long profile is marked slow:
 
-    SYMGRAPH_FUZZ_EXAMPLES=20000 python -m pytest tests/fuzz -m slow -s
+    SYMGRAPH_FUZZ_EXAMPLES=20000 python -m pytest tests/fuzz -m slow -n 0 -s
 
 ``SYMGRAPH_FUZZ_EXAMPLES`` is the number of graphs per long test (default 20000); the run
 is random and prints its seed, and ``SYMGRAPH_FUZZ_SEED=<seed>`` replays it. Use a private
