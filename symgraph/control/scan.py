@@ -314,6 +314,10 @@ def scan(
                              "sequences from the end)")
         if steps.dtype != "int64":
             steps = tm.cast(steps, "int64")
+        if not isinstance(steps, Constant):
+            # -1 tells the loop "as many steps as the sequences"; a negative n_steps given
+            # at run time is moved below it (n -> n - 1), so the loop can report it
+            steps = tm.switch(tm.lt(steps, 0), steps - 1, steps)
 
     # build one step; retried when a Python-number initial value guessed the wrong dtype or a
     # broadcastable initial value meets an output that is not

@@ -43,6 +43,8 @@ def _name(op: Scan, k: int) -> str:
 
 
 def _count_steps(op: Scan, n_steps: int, seqs: list[np.ndarray]) -> int:
+    if n_steps < -1:  # a negative n_steps given by the caller (scan.py moved it below -1)
+        raise ScanError(f"{op}: n_steps must be >= 0, got {n_steps + 1}")
     if n_steps < 0:
         if not seqs:
             raise ScanError(f"{op}: no n_steps and no sequences: the number of steps is unknown")

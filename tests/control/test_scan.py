@@ -611,3 +611,22 @@ def test_jacobian_hessian_and_rop_through_scan():
     s_simple, _ = sg.scan(lambda v, acc: acc * v + v, sequences=x, outputs_info=T.constant(1.0))
     jac = sg.function([x], T.jacobian(s_simple, x), mode="py")(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(jac, [[2, 0, 0], [4, 3, 0], [12, 9, 7]])
+
+
+@pytest.mark.parametrize("mode", ["py", "c"])
+def test_a_negative_n_steps_given_at_run_time_is_reported_as_such(mode):
+    # -1 is also the loop's own "as many steps as the sequences"; a caller's -1 must not be
+    # taken for it (it used to say "no n_steps and no sequences")
+    n = T.iscalar("n")
+    doubled, _ = sg.scan(lambda p: p * 2, outputs_info=T.constant(1.0), n_steps=n)
+    f = sg.compile_function([n], doubled, mode=mode)
+    for bad in (-1, -3):
+        with pytest.raises(ValueError, match=rf"n_steps must be >= 0, got {bad}"):
+            f(bad)
+    assert f(0).shape == (0,) and f(3).tolist() == [2.0, 4.0, 8.0]
+    a = T.dvector("a")
+    summed, _ = sg.scan(lambda x, acc: acc + x, sequences=a, outputs_info=T.constant(0.0), n_steps=n)
+    g = sg.compile_function([a, n], summed, mode=mode)
+    assert g(np.arange(4.0), 2).tolist() == [0.0, 1.0]
+    with pytest.raises(ValueError, match="n_steps must be >= 0, got -1"):
+        g(np.arange(4.0), -1)
