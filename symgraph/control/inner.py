@@ -8,10 +8,25 @@ Either way the graph is first rewritten with the full pipeline (on a copy).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Apply
+
+#: op type -> function(node, backend) that builds (and caches) the runners of the graphs
+#: the node's op holds; registered next to the op's implementation (scan_loop.py, the py
+#: backend's control impls)
+PREPARERS: dict[type, Callable[[Apply, str], None]] = {}
+
+
+def prepare(node: Apply, backend: str) -> None:
+    """Build the runners of the graphs ``node``'s op holds now, rather than on its first
+    call (the C backend does this for its Python-fallback nodes, next to its own gcc runs,
+    so that compile_function does all the compiling)."""
+    preparer = PREPARERS.get(type(node.op))
+    if preparer is not None:
+        preparer(node, backend)
 
 
 def backend_of(node: Apply) -> str:

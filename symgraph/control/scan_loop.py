@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.control.inner import backend_of, build_runner
+from symgraph.control.inner import PREPARERS, backend_of, build_runner
 from symgraph.control.scan_op import Scan
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.node import Apply
@@ -36,6 +36,9 @@ def inner_runner(op: Scan, backend: str = "py") -> Any:
         fgraph, _ = op.inner.clone()
         runner = runners[backend] = build_runner(fgraph, backend)
     return runner
+
+
+PREPARERS[Scan] = lambda node, backend: inner_runner(node.op, backend)  # type: ignore[arg-type]
 
 
 def _name(op: Scan, k: int) -> str:

@@ -221,21 +221,31 @@ class CRunner:
                 node.tag.backend = "c"
                 self.steps.append(("py", node))
                 i += 1
-        built = self._build_segments(self.sources, cache)
+        built = self._build_segments(self.sources, cache, self.python_nodes)
         self.steps = [(kind, built[id(step)] if kind == "c" else step) for kind, step in self.steps]
         self._plan_storage()
 
-    def _build_segments(self, sources: list[SegmentSource], cache: Any) -> dict[int, CSegment]:
+    def _build_segments(self, sources: list[SegmentSource], cache: Any,
+                        python_nodes: Sequence[Apply] = ()) -> dict[int, CSegment]:
         """Build every segment, gcc running on several at once when Python nodes split the
         graph into many (scan, ifelse, conv2d, random draws: each segment is its own
-        library); returns the loaded segments by ``id`` of their source."""
-        if len(sources) > 1:
+        library), and meanwhile the C code of the graphs that Python nodes hold (a scan's
+        step, an ifelse's branches: control/inner.py), one after another on one more
+        thread; returns the loaded segments by ``id`` of their source."""
+        from symgraph.control.inner import PREPARERS, prepare
+
+        holders = [node for node in python_nodes if type(node.op) in PREPARERS]
+        if len(sources) > 1 or holders:
             from concurrent.futures import ThreadPoolExecutor
 
             # gcc runs in subprocesses, so threads overlap the builds; each build may itself
             # run a gcc per translation unit, so a few threads are enough
-            with ThreadPoolExecutor(max_workers=min(len(sources), max(2, cbuild.cores()))) as pool:
+            workers = min(len(sources) + bool(holders), max(2, cbuild.cores()))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                inner = pool.submit(lambda: [prepare(node, "c") for node in holders]) if holders else None
                 paths = list(pool.map(lambda src: self._compile_segment(src, cache), sources))
+                if inner is not None:
+                    inner.result()
         else:
             paths = [self._compile_segment(src, cache) for src in sources]
         from symgraph.backends.c.fastcall import caller_module

@@ -377,3 +377,26 @@ def test_segments_split_by_python_nodes_are_built_at_once(monkeypatch, tmp_path)
     with sg.config.change_flags(compiledir=str(tmp_path)):  # the cache now has all four
         again = sg.compile_function([x], y * 1, mode="c")
     np.testing.assert_allclose(again(value), want, rtol=1e-12)
+
+
+def test_scan_steps_and_ifelse_branches_are_compiled_by_compile_function(monkeypatch, tmp_path):
+    # The graphs a scan or an ifelse holds are compiled to C with the function, next to its
+    # own segments, not at its first call: the first call then builds nothing.
+    builds = []
+    real_build = cbuild.build_library
+    monkeypatch.setattr(cbuild, "build_library", lambda *a, **k: builds.append(1) or real_build(*a, **k))
+    seq, c = T.dmatrix("seq"), T.dscalar("c")
+    w = sg.shared(np.linspace(-0.5, 0.5, 6).reshape(3, 2), name="w")
+    hidden, _ = sg.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + h), sequences=seq, outputs_info=T.zeros((2,)))
+    cost = sg.ifelse(T.gt(c, 0), hidden.sum(), (hidden ** 2).sum())
+    with sg.config.change_flags(compiledir=str(tmp_path)):
+        f = sg.compile_function([seq, c], [cost, T.grad(cost, w)], mode="c")
+        built_by_compile = len(builds)
+        value = np.linspace(-1, 1, 12).reshape(4, 3)
+        got = [f(value, 1.0), f(value, -1.0)]
+    # the function's segments, the forward and backward steps, the branches of both ifelses
+    assert built_by_compile >= 4 and len(builds) == built_by_compile
+    want = sg.compile_function([seq, c], [cost, T.grad(cost, w)], mode="py")
+    for result, sign in zip(got, (1.0, -1.0)):
+        for g, r in zip(result, want(value, sign)):
+            np.testing.assert_allclose(g, r, rtol=1e-12)

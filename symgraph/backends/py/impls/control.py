@@ -9,7 +9,7 @@ import numpy as np
 
 from symgraph.backends.py.dispatch import perform
 from symgraph.control.ifelse import IfElse
-from symgraph.control.inner import backend_of, build_runner
+from symgraph.control.inner import PREPARERS, backend_of, build_runner
 from symgraph.control.map import Map
 from symgraph.control.scan_loop import run_scan
 from symgraph.control.scan_op import Scan
@@ -60,6 +60,14 @@ def _branch_runner(graph: FunctionGraph, backend: str) -> tuple[Any, list[Any]]:
         constants = [v.data for v in optimized.outputs if isinstance(v, Constant)]
         found = by_backend[backend] = (runner, constants)
     return found
+
+
+def _prepare_ifelse(node: Apply, backend: str) -> None:
+    for graph in (node.op.then_graph, node.op.else_graph):  # type: ignore[attr-defined]
+        _branch_runner(graph, backend)
+
+
+PREPARERS[IfElse] = _prepare_ifelse
 
 
 @perform.register(IfElse)
