@@ -35,7 +35,7 @@ def flatten_graph(roots: list[Variable], shared_values: bool = True) -> tuple[li
         if isinstance(var, Constant):
             rec["data"] = var.data
         if isinstance(var, SharedVariable) and shared_values:
-            rec["value"] = var.get_value(borrow=True)
+            rec["value"] = var.container_value
             rec["allow_downcast"] = var._allow_downcast
         index[id(var)] = len(records)
         records.append(rec)
@@ -94,7 +94,8 @@ def rebuild_graph(
         if k in bound:
             var: Variable = bound[k]
         elif "value" in rec:
-            var = SharedVariable(rec["type"], rec["value"], rec["name"], rec["allow_downcast"])
+            shared_cls = cls if issubclass(cls, SharedVariable) else SharedVariable
+            var = shared_cls(rec["type"], rec["value"], rec["name"], rec["allow_downcast"])
         elif "data" in rec:
             var = cls.__new__(cls)
             Constant.__init__(var, rec["type"], rec["data"], rec["name"])  # type: ignore[arg-type]

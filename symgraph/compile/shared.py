@@ -74,6 +74,74 @@ class SharedVariable(TensorVariable):
     __hash__ = TensorVariable.__hash__
 
 
+class GeneratorState:
+    """What ``get_value()`` of a random draw's state variable gives (Theano's ``rv.rng``):
+    the generator state, with the methods Theano's tutorials call on it. ``seed(n)``,
+    ``set_state(s)``; ``get_state()`` returns a state ``set_state`` accepts. Hand it back
+    with ``set_value``. Taken with ``get_value(borrow=True)``, its changes reach the
+    variable at once, as Theano's borrowed RandomState did."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words
+
+    def seed(self, seed: int | None = None) -> None:
+        """Start again from ``seed`` (NumPy's PCG64 seeded with it)."""
+        from symgraph.tensor.random import encode_state
+
+        self.words[...] = encode_state(np.random.PCG64(seed))
+
+    def get_state(self) -> np.ndarray:
+        """A copy of the state (an int64 vector), for ``set_state``."""
+        return self.words.copy()
+
+    def set_state(self, state: Any) -> None:
+        """Continue from ``state``: one ``get_state`` gave, or another ``GeneratorState``."""
+        words = state.words if isinstance(state, GeneratorState) else np.asarray(state, dtype=np.int64)
+        if words.shape != self.words.shape:
+            raise ValueError(f"set_state: a generator state has {self.words.shape[0]} int64 words, "
+                             f"got an array of shape {words.shape}")
+        self.words[...] = words
+
+    def generator(self) -> np.random.Generator:
+        """A NumPy Generator continuing from this state (drawing from it leaves the state alone)."""
+        from symgraph.tensor.random import decode_state
+
+        return decode_state(self.words)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.words if dtype is None else self.words.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"GeneratorState({self.generator().bit_generator.state['state']})"
+
+
+class RandomStateVariable(SharedVariable):
+    """The shared generator state of one random draw (``RandomStream``): an int64 vector in
+    the graph; ``get_value()`` gives it as a ``GeneratorState`` (``return_internal_type=True``:
+    the vector), ``set_value`` takes either."""
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+        words = super().get_value(borrow=borrow)
+        return words if return_internal_type else GeneratorState(words)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        if isinstance(value, GeneratorState):
+            value = value.words
+        elif isinstance(value, np.random.Generator):
+            from symgraph.tensor.random import encode_state
+
+            if not isinstance(value.bit_generator, np.random.PCG64):
+                raise TypeError(f"{self._label()}: only a PCG64 Generator's state can be set, "
+                                f"got {type(value.bit_generator).__name__}")
+            value = encode_state(value.bit_generator)
+        super().set_value(value, borrow=borrow)
+
+    def clone(self, name: str | None = None) -> SharedVariable:
+        new = RandomStateVariable(self.type, self._value, self.name if name is None else name, self._allow_downcast)
+        new.default_update = self.default_update
+        return new
+
+
 def shared(
     value: Any,
     name: str | None = None,

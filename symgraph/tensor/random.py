@@ -181,9 +181,9 @@ class RandomStream:
         """A new ``RandomDraw`` node with a state of its own; the building block of the methods."""
         # shared variables belong to compile/, which sits above tensor/: imported when a
         # draw is made, not when symgraph.tensor is
-        from symgraph.compile.shared import shared
+        from symgraph.compile.shared import RandomStateVariable
 
-        state = shared(self._fresh_state(), name="rng_state")
+        state = RandomStateVariable(TensorType("int64", (None,)), self._fresh_state(), name="rng_state")
         if size is None:
             lengths: list[TensorVariable] = []
         else:

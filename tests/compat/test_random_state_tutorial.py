@@ -1,0 +1,71 @@
+"""The random-number sections of Theano's tutorial, which handle a draw's generator state
+directly: seeding one stream, sharing streams between functions, copying random state
+between graphs, and saving a state with a pickled function."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from symgraph.compat import theano
+from symgraph.compat.theano.tensor.shared_randomstreams import RandomStreams
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+def test_seeding_and_sharing_streams_as_in_the_tutorial(mode):
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u, mode=mode)
+    nearly_zeros = theano.function([], rv_u + rv_u - 2 * rv_u, mode=mode)
+
+    # seeding one stream: the borrowed state's seed() reaches the variable
+    rng_val = rv_u.rng.get_value(borrow=True)
+    rng_val.seed(89234)
+    rv_u.rng.set_value(rng_val, borrow=True)
+    first = f()
+    rv_u.rng.get_value(borrow=True).seed(89234)  # even without set_value, as Theano's borrow
+    np.testing.assert_array_equal(f(), first)
+
+    # sharing streams between functions: nearly_zeros advances rv_u's generator too
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    assert np.allclose(nearly_zeros(), 0.0)
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
+    v2 = f()  # the draw nearly_zeros used
+    v3 = f()  # v1 again
+    assert not np.array_equal(v2, v1)
+    np.testing.assert_array_equal(v3, v1)
+
+
+def test_copying_random_state_between_graphs():
+    class Graph:
+        def __init__(self, seed=123):
+            self.rng = RandomStreams(seed)
+            self.y = self.rng.uniform(size=(1,))
+
+    g1, g2 = Graph(seed=123), Graph(seed=987)
+    f1, f2 = theano.function([], g1.y), theano.function([], g2.y)
+    assert f1() != f2()
+    for su1, su2 in zip(g1.rng.state_updates, g2.rng.state_updates):
+        su2[0].set_value(su1[0].get_value())
+    np.testing.assert_array_equal(f1(), f2())
+
+
+def test_a_state_round_trips_through_set_value_and_pickle():
+    srng = RandomStreams(seed=5)
+    u = srng.normal((3,))
+    f = theano.function([], u)
+    saved = u.rng.get_value()
+    expected = [f(), f()]
+    u.rng.set_value(saved)
+    np.testing.assert_array_equal(f(), expected[0])
+    again = pickle.loads(pickle.dumps(f))  # the state travels with the function
+    np.testing.assert_array_equal(again(), f())
+    # a NumPy Generator's state is accepted, a wrong one is refused with a clear error
+    u.rng.set_value(np.random.Generator(np.random.PCG64(7)))
+    np.testing.assert_array_equal(f(), np.random.Generator(np.random.PCG64(7)).normal(0.0, 1.0, size=3))
+    with pytest.raises(ValueError, match="int64 words"):
+        u.rng.get_value().set_state(np.zeros(3))
+    assert isinstance(u.rng.get_value(return_internal_type=True), np.ndarray)
