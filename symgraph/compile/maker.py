@@ -76,7 +76,7 @@ class FunctionMaker:
         self.requested_mode = mode if mode is not None else config.mode
         self.backend_name = resolve_backend(self.requested_mode)
         self.optimizer = resolve_optimizer(mode, optimizer, config.optimizer)
-        self.nan_guard = bool(config.nan_guard) or mode == "NanGuardMode"
+        self.nan_guard = bool(config.nan_guard) or mode == "NanGuardMode" or getattr(mode, "nan_guard", False)
         self.input_specs = [self._as_in(v, i) for i, v in enumerate(inputs)]
         self._check_inputs()
 

@@ -53,6 +53,24 @@ def _warn_tags(method: str, tags: tuple[str, ...]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class GuardedMode(Mode):
+    """A mode whose functions check every intermediate value (``nan_guard``); see NanGuardMode."""
+
+    nan_guard: bool = True
+
+
+def NanGuardMode(nan_is_error: bool | None = True, inf_is_error: bool | None = True,
+                 big_is_error: bool | None = True, optimizer: str | None = None,
+                 linker: str | None = None) -> GuardedMode:
+    """Theano's ``NanGuardMode``: the function runs on the NumPy reference backend and
+    raises ``NaNGuardError``, naming the node and where it was built, as soon as a node
+    makes NaN or inf out of finite inputs. The three flags are accepted for Theano's
+    signature; NaN and inf are always errors, and large values are not checked."""
+    return GuardedMode(linker="py" if linker in (None, "cvm", "c|py", "vm", "c") else linker,
+                       optimizer=None if optimizer in (None, "default") else optimizer)
+
+
 FAST_RUN = Mode("c", "fast_run")
 FAST_COMPILE = Mode("py", "stabilize")
 

@@ -2,11 +2,12 @@
 
 from symgraph.printing.debugprint import debugprint
 from symgraph.printing.pp import pp
+from symgraph.printing.print_op import Print
 
 #: Theano's name for pp (``theano.printing.pprint``)
 pprint = pp
 
-__all__ = ["debugprint", "pp", "pprint", "pydotprint"]
+__all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
 
 
 def pydotprint(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -585,9 +585,17 @@ CONTROL_CASES = [
     _unary("ifelse_then_branch", lambda a: _ifelse(a.shape[0] > 2, T.tanh(a) * a, T.exp(a)),
            lambda a: np.tanh(a) * a),
     _unary("ifelse_else_branch", lambda a: _ifelse(a.shape[0] > 5, T.tanh(a) * a, T.exp(a)), np.exp),
+    # Theano's debugging Print: the identity that prints (its pullback passes straight through)
+    _unary("print_identity", lambda a: _print_op("op case")(a) * 1.5, lambda a: a * 1.5),
     # scan: a recurrence over the rows (a Scan op); its pullback is a backward Scan
     _unary("scan_recurrence", lambda a: _scan_recurrence(a), lambda a: _numpy_recurrence(a)),
 ]
+
+
+def _print_op(message):
+    from symgraph.printing import Print
+
+    return Print(message, attrs=("shape",))
 
 
 def _scan_recurrence(a):

@@ -76,7 +76,11 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     lazy = {"scan": ("symgraph.control.scan", "scan"), "ifelse": ("symgraph.compat.theano.ifelse", None),
-            "sandbox": ("symgraph.compat.theano.sandbox", None), "scan_module": ("symgraph.control.scan", None)}
+            "sandbox": ("symgraph.compat.theano.sandbox", None),
+            "scan_module": ("symgraph.compat.theano.scan_module", None),
+            "compile": ("symgraph.compat.theano.compile", None),
+            "map": ("symgraph.control.scan", "map"), "reduce": ("symgraph.control.scan", "reduce"),
+            "foldl": ("symgraph.control.scan", "foldl"), "foldr": ("symgraph.control.scan", "foldr")}
     if name in lazy:
         module_name, attr = lazy[name]
         try:

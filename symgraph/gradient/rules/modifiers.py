@@ -12,6 +12,7 @@ from typing import Any
 from symgraph.gradient.modifiers import DisconnectedGrad, GradClip, ZeroGrad
 from symgraph.gradient.rules import pullback
 from symgraph.graph.node import Apply
+from symgraph.printing.print_op import Print
 from symgraph.tensor import math as tm
 
 
@@ -28,3 +29,8 @@ def _disconnected_grad_pullback(op: DisconnectedGrad, node: Apply, output_grads:
 @pullback.register(GradClip)
 def _grad_clip_pullback(op: GradClip, node: Apply, output_grads: list[Any]) -> list[Any]:
     return [tm.clip(output_grads[0], op.lower, op.upper)]
+
+
+@pullback.register(Print)
+def _print_pullback(op: Print, node: Apply, output_grads: list[Any]) -> list[Any]:
+    return [output_grads[0]]  # printing changes nothing that flows back

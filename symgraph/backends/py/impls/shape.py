@@ -9,6 +9,7 @@ import numpy as np
 from symgraph.backends.py.dispatch import perform
 from symgraph.gradient.modifiers import DisconnectedGrad, GradClip, GradientModifier, ZeroGrad
 from symgraph.graph.node import Apply
+from symgraph.printing.print_op import Print
 from symgraph.tensor.shape import (
     Alloc,
     ARange,
@@ -175,3 +176,11 @@ def py_eye(op: Eye, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
 @perform.register(GradClip)
 def py_gradient_modifier(op: GradientModifier, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return [np.array(inputs[0])]
+
+
+# Theano's debugging op (symgraph.printing.Print): prints, then passes its input through
+@perform.register(Print)
+def py_print(op: Print, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    value = np.asarray(inputs[0])
+    print(op.show(value), flush=True)
+    return [np.array(value)]

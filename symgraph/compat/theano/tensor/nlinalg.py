@@ -1,3 +1,3 @@
 """theano.tensor.nlinalg."""
 
-from symgraph.tensor.nlinalg import *  # noqa: F403
+from symgraph.tensor.nlinalg import *

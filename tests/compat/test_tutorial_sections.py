@@ -1,6 +1,7 @@
-"""The random-number sections of Theano's tutorial, which handle a draw's generator state
-directly: seeding one stream, sharing streams between functions, copying random state
-between graphs, and saving a state with a pickled function."""
+"""Sections of Theano's tutorial: the random-number ones, which handle a draw's generator
+state directly (seeding one stream, sharing streams between functions, copying random state
+between graphs, saving a state with a pickled function), and the debugging one (the Print
+op, NanGuardMode)."""
 
 import pickle
 
@@ -69,3 +70,31 @@ def test_a_state_round_trips_through_set_value_and_pickle():
     with pytest.raises(ValueError, match="int64 words"):
         u.rng.get_value().set_state(np.zeros(3))
     assert isinstance(u.rng.get_value(return_internal_type=True), np.ndarray)
+
+
+def test_debugging_tutorial_print_op_and_nanguardmode(capfd):
+    import symgraph.compat.theano.tensor as T
+    from symgraph.compat.theano.compile.nanguardmode import NanGuardMode
+    from symgraph.errors import NaNGuardError
+
+    x = T.dvector("x")
+    x_printed = theano.printing.Print("this is a very important value")(x)
+    f = theano.function([x], x * 5)
+    f_with_print = theano.function([x], x_printed * 5)
+    assert np.all(f([1, 2, 3]) == [5, 10, 15])
+    assert "important" not in capfd.readouterr().out
+    assert np.all(f_with_print([1, 2, 3]) == [5, 10, 15])
+    assert "this is a very important value __str__ = [1. 2. 3.]" in capfd.readouterr().out
+    # printing shapes, and the gradient passes straight through the Print
+    shaped = theano.printing.Print("x is", attrs=("shape",))(x)
+    g = theano.function([x], T.grad((shaped ** 2).sum(), x))
+    np.testing.assert_array_equal(g([1.0, 2.0]), [2.0, 4.0])
+    assert "x is shape = (2,)" in capfd.readouterr().out
+
+    w = theano.shared(np.ones((3, 3)))
+    m = T.dmatrix("m")
+    guarded = theano.function([m], T.log(T.dot(m, w)),
+                              mode=NanGuardMode(nan_is_error=True, inf_is_error=True, big_is_error=True))
+    np.testing.assert_allclose(guarded(np.ones((2, 3))), np.log(3.0))
+    with pytest.raises(NaNGuardError, match="log"):
+        guarded(-np.ones((2, 3)))

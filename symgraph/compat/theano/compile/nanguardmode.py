@@ -1,0 +1,3 @@
+"""theano.compile.nanguardmode: ``NanGuardMode``."""
+
+from symgraph.compile.modes import NanGuardMode  # noqa: F401
