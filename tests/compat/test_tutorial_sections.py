@@ -98,3 +98,60 @@ def test_debugging_tutorial_print_op_and_nanguardmode(capfd):
     np.testing.assert_allclose(guarded(np.ones((2, 3))), np.log(3.0))
     with pytest.raises(NaNGuardError, match="log"):
         guarded(-np.ones((2, 3)))
+
+
+class DoubleOp(theano.Op):
+    """The Op of Theano's "Creating a new Op: Python implementation" tutorial."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = theano.tensor.as_tensor_variable(x)
+        return theano.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * 2
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0] * 2]
+
+
+class ScaleOp(theano.gof.Op):
+    __props__ = ("factor",)
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def make_node(self, x):
+        x = theano.tensor.as_tensor_variable(x)
+        return theano.Apply(self, [x], [x.type(), x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * self.factor
+        output_storage[1][0] = inputs[0] + self.factor
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+def test_a_new_op_written_as_in_theanos_tutorial(mode):
+    import symgraph.compat.theano.tensor as T
+    from symgraph.compat.theano.gradient import verify_grad
+
+    x = T.matrix()
+    f = theano.function([x], DoubleOp()(x), mode=mode)
+    inp = np.random.default_rng(0).random((5, 4))
+    np.testing.assert_allclose(f(inp), inp * 2)
+    g = theano.function([x], T.grad((DoubleOp()(x) * x).sum(), x), mode=mode)
+    np.testing.assert_allclose(g(inp), 4 * inp)
+    verify_grad(DoubleOp(), [np.random.default_rng(1).random((3, 2))], rng=np.random.RandomState(1))
+    # ops compare by __props__; a two-output op; an op without grad says so
+    assert ScaleOp(2.0) == ScaleOp(2.0) and ScaleOp(2.0) != ScaleOp(3.0) and DoubleOp() == DoubleOp()
+    scaled, shifted = ScaleOp(3.0)(x)
+    h = theano.function([x], [scaled, shifted], mode=mode)
+    got = h(inp)
+    np.testing.assert_allclose(got[0], inp * 3.0)
+    np.testing.assert_allclose(got[1], inp + 3.0)
+    with pytest.raises(NotImplementedError, match="neither grad nor L_op"):
+        T.grad(scaled.sum(), x)

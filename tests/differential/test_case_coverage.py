@@ -61,7 +61,10 @@ def _rewrite_only(cls: type) -> bool:
 
 
 def _is_abstract_op(cls: type) -> bool:
-    # a base such as Reduce or ArgReduce: the real ops are its subclasses, it has no py impl
+    # a base such as Reduce or ArgReduce: the real ops are its subclasses, it has no py impl;
+    # or a base that says so (the Theano-compat Op, whose subclasses are users' own ops)
+    if cls.__dict__.get("__abstract_op__", False):
+        return True
     return bool(cls.__subclasses__()) and not has_impl(cls)
 
 

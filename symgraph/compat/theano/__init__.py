@@ -7,8 +7,9 @@ settings that have no meaning here.
 from typing import Any
 
 import symgraph as _sg
-from symgraph import gradient, printing  # noqa: F401
-from symgraph.compat.theano import tensor  # noqa: F401
+# theano.gradient and theano.printing are modules of this package (re-exporting symgraph's),
+# so that ``from theano.gradient import verify_grad`` imports as well as attribute access works
+from symgraph.compat.theano import gradient, printing, tensor  # noqa: F401
 from symgraph.compat.theano.config import config  # noqa: F401
 from symgraph.compile import In, Mode, SharedVariable, shared  # noqa: F401
 from symgraph.compile import compile_function as function  # noqa: F401
@@ -79,6 +80,8 @@ def __getattr__(name: str) -> Any:
             "sandbox": ("symgraph.compat.theano.sandbox", None),
             "scan_module": ("symgraph.compat.theano.scan_module", None),
             "compile": ("symgraph.compat.theano.compile", None),
+            "gof": ("symgraph.compat.theano.gof", None), "Op": ("symgraph.compat.theano.gof", "Op"),
+            "Apply": ("symgraph.compat.theano.gof", "Apply"),
             "map": ("symgraph.control.scan", "map"), "reduce": ("symgraph.control.scan", "reduce"),
             "foldl": ("symgraph.control.scan", "foldl"), "foldr": ("symgraph.control.scan", "foldr")}
     if name in lazy:
