@@ -34,14 +34,26 @@ from symgraph.tensor.type import TensorType
 from symgraph.tensor.variable import TensorVariable, as_tensor_variable
 
 __all__ = [
+    "allclose",
     "bincount",
     "cumprod",
     "cumsum",
+    "diag",
+    "diagonal",
     "diff",
     "fill_diagonal",
+    "iround",
+    "isclose",
+    "largest",
     "repeat",
+    "roll",
+    "sgn",
+    "smallest",
     "squeeze",
     "to_one_hot",
+    "trace",
+    "tril",
+    "triu",
 ]
 
 _CUM_MODES = ("add", "mul")
@@ -234,3 +246,125 @@ def fill_diagonal(a: Any, val: Any) -> TensorVariable:
     if val.dtype != a.dtype:
         val = _tm.cast(val, a.dtype)
     return set_subtensor(a[(diagonal,) * a.ndim], val)  # type: ignore[no-any-return]
+
+
+# ---- more of Theano's tensor functions, built from existing ops ---------------------------
+
+
+def diagonal(a: Any, offset: int = 0) -> TensorVariable:
+    """The ``offset``-th diagonal of the matrix ``a`` as a vector (``numpy.diagonal``)."""
+    a = as_tensor_variable(a)
+    if a.ndim != 2:
+        raise TypeError(f"diagonal: a must be a matrix, got {a!r} with ndim {a.ndim}")
+    offset = int(offset)
+    rows, cols = a.shape[0], a.shape[1]
+    if offset >= 0:
+        n = _tm.maximum(_tm.minimum(rows, cols - offset), 0)
+        i = arange(n, dtype="int64")
+        return a[i, i + offset]  # type: ignore[no-any-return]
+    n = _tm.maximum(_tm.minimum(rows + offset, cols), 0)
+    i = arange(n, dtype="int64")
+    return a[i - offset, i]  # type: ignore[no-any-return]
+
+
+def diag(v: Any, k: int = 0) -> TensorVariable:
+    """Theano's ``diag``: a vector's square matrix with ``v`` on diagonal ``k``, or a matrix's
+    ``k``-th diagonal as a vector (``numpy.diag``)."""
+    v = as_tensor_variable(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise TypeError(f"diag: v must be a vector or a matrix, got {v!r} with ndim {v.ndim}")
+    k = int(k)
+    n = v.shape[0] + abs(k)
+    i = arange(v.shape[0], dtype="int64")
+    rows, cols = (i, i + k) if k >= 0 else (i - k, i)
+    return set_subtensor(zeros((n, n), dtype=v.dtype)[rows, cols], v)  # type: ignore[no-any-return]
+
+
+def trace(x: Any) -> TensorVariable:
+    """The sum of the main diagonal of the matrix ``x``."""
+    return diagonal(x).sum()  # type: ignore[no-any-return]
+
+
+def _triangle(m: Any, k: int, lower: bool, what: str) -> TensorVariable:
+    m = as_tensor_variable(m)
+    if m.ndim < 2:
+        raise TypeError(f"{what}: m must have at least 2 axes, got {m!r} with ndim {m.ndim}")
+    rows = arange(m.shape[m.ndim - 2], dtype="int64").dimshuffle(0, "x")
+    cols = arange(m.shape[m.ndim - 1], dtype="int64").dimshuffle("x", 0)
+    keep = _tm.ge(rows + int(k), cols) if lower else _tm.le(rows + int(k), cols)
+    return _tm.switch(keep, m, _tm.zeros_like(m))  # type: ignore[no-any-return]
+
+
+def tril(m: Any, k: int = 0) -> TensorVariable:
+    """``m`` with the entries above diagonal ``k`` set to zero (``numpy.tril``)."""
+    return _triangle(m, k, True, "tril")
+
+
+def triu(m: Any, k: int = 0) -> TensorVariable:
+    """``m`` with the entries below diagonal ``k`` set to zero (``numpy.triu``)."""
+    return _triangle(m, k, False, "triu")
+
+
+def roll(x: Any, shift: Any, axis: int | None = None) -> TensorVariable:
+    """The elements of ``x`` shifted by ``shift`` along ``axis``, wrapping around
+    (``numpy.roll``); ``axis=None`` rolls the flattened array and restores the shape."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        return roll(flatten(x), shift, 0).reshape(x.shape)  # type: ignore[no-any-return]
+    axis = _normalize_axis(axis, x.ndim, "roll")
+    length = x.shape[axis]
+    shift = _tm.cast(as_tensor_variable(shift), "int64")
+    # an empty axis has nothing to move (and no length to take the shift modulo)
+    cut = _tm.switch(_tm.gt(length, 0), length - shift % _tm.maximum(length, 1), 0)
+    head = x[_along(axis, slice(cut, None))]
+    tail = x[_along(axis, slice(None, cut))]
+    return concatenate([head, tail], axis=axis)  # type: ignore[no-any-return]
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> TensorVariable:
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (``numpy.isclose``); infinities are close
+    only to themselves; NaNs only when ``equal_nan``."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    finite = _tm.and_(_tm.invert(_tm.isinf(a)), _tm.invert(_tm.isinf(b)))
+    near = _tm.le(_tm.abs(a - b), atol + rtol * _tm.abs(b))
+    close = _tm.or_(_tm.and_(finite, near), _tm.eq(a, b))
+    if equal_nan:
+        close = _tm.or_(close, _tm.and_(_tm.isnan(a), _tm.isnan(b)))
+    return close  # type: ignore[no-any-return]
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> TensorVariable:
+    """Whether every element pair is close (``numpy.allclose``): a bool scalar."""
+    return isclose(a, b, rtol, atol, equal_nan).all()  # type: ignore[no-any-return]
+
+
+def largest(*args: Any) -> TensorVariable:
+    """The elementwise maximum of all the arguments."""
+    if not args:
+        raise TypeError("largest: give at least one argument")
+    out = as_tensor_variable(args[0])
+    for a in args[1:]:
+        out = _tm.maximum(out, a)
+    return out
+
+
+def smallest(*args: Any) -> TensorVariable:
+    """The elementwise minimum of all the arguments."""
+    if not args:
+        raise TypeError("smallest: give at least one argument")
+    out = as_tensor_variable(args[0])
+    for a in args[1:]:
+        out = _tm.minimum(out, a)
+    return out
+
+
+def sgn(x: Any) -> TensorVariable:
+    """Theano's old name for ``sign``."""
+    return _tm.sign(x)  # type: ignore[no-any-return]
+
+
+def iround(x: Any, mode: str = "half_away_from_zero") -> TensorVariable:
+    """``x`` rounded (Theano's default: halves away from zero) and cast to int64."""
+    return _tm.cast(_tm.round(x, mode), "int64")  # type: ignore[no-any-return]

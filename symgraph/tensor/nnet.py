@@ -27,14 +27,20 @@ __all__ = [
     "categorical_crossentropy",
     "conv2d",
     "crossentropy_categorical_1hot",
+    "crossentropy_softmax_1hot",
+    "elu",
     "hard_sigmoid",
     "log_softmax",
+    "logsoftmax",
     "pool_2d",
     "relu",
+    "selu",
     "sigmoid",
+    "sigmoid_binary_crossentropy",
     "softmax",
     "softmax_with_bias",
     "softplus",
+    "softsign",
     "ultra_fast_sigmoid",
 ]
 
@@ -296,3 +302,50 @@ def ultra_fast_sigmoid(x: Any) -> TensorVariable:
     middle = tm.add(tm.mul(tm.sub(u, 1.7), 0.0458812946797165), 0.935409070603099)
     z = tm.switch(tm.lt(u, 1.7), near, tm.switch(tm.lt(u, 3), middle, 0.99505475368673))
     return tm.add(tm.mul(tm.switch(tm.lt(x, 0), tm.neg(z), z), 0.5), 0.5)
+
+
+def logsoftmax(x: Any, axis: int = -1) -> TensorVariable:
+    """Theano's other name for ``log_softmax``."""
+    return log_softmax(x, axis)
+
+
+def elu(x: Any, alpha: Any = 1.0) -> TensorVariable:
+    """The exponential linear unit: ``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere
+    (computed with ``expm1``).
+
+    >>> y = T.nnet.elu(T.dvector('x'))
+    """
+    x = as_tensor_variable(x)
+    return tm.switch(tm.gt(x, 0), x, tm.mul(alpha, tm.expm1(x)))
+
+
+def selu(x: Any) -> TensorVariable:
+    """The scaled exponential linear unit, ``1.0507 * elu(x, 1.6733)`` (Klambauer et al.)."""
+    return tm.mul(1.0507009873554805, elu(x, 1.6732632423543772))
+
+
+def softsign(x: Any) -> TensorVariable:
+    """``x / (1 + |x|)``.
+
+    >>> y = T.nnet.softsign(T.dvector('x'))
+    """
+    x = as_tensor_variable(x)
+    return tm.true_div(x, tm.add(1, tm.abs(x)))
+
+
+def sigmoid_binary_crossentropy(output: Any, target: Any) -> TensorVariable:
+    """``binary_crossentropy(sigmoid(output), target)`` from the pre-sigmoid ``output``,
+    computed stably: ``softplus(output) - target * output``."""
+    output, target = as_tensor_variable(output), as_tensor_variable(target)
+    return tm.sub(tm.softplus(output), tm.mul(target, output))
+
+
+def crossentropy_softmax_1hot(x: Any, y_idx: Any) -> list[TensorVariable]:
+    """Theano's pair ``(nll, softmax(x))``: the negative log-likelihood of the integer labels
+    ``y_idx`` (one per row of the matrix ``x``) under the row softmax, and the softmax.
+
+    >>> nll, sm = T.nnet.crossentropy_softmax_1hot(logits, labels)
+    """
+    x = as_tensor_variable(x)
+    sm = softmax(x, axis=-1)
+    return [crossentropy_categorical_1hot(sm, y_idx), sm]

@@ -568,6 +568,19 @@ NNET_CASES = [
            grad_domain=(-3, 3)),
     _unary("relu_nnet_int32", T.nnet.relu, lambda a: np.maximum(a, 0), dtype="int32", domain=(-9, 9),
            differentiable=False),
+    # Theano's smaller nnet functions, built from elementwise ops (the kink at 0 is avoided)
+    _unary("elu", T.nnet.elu, lambda a: np.where(a > 0, a, np.expm1(a)), domain=(0.1, 2), grad_domain=(0.1, 2)),
+    _unary("elu_negative_alpha2", lambda a: T.nnet.elu(a, 2.0), lambda a: np.where(a > 0, a, 2 * np.expm1(a)),
+           domain=(-3, -0.1)),
+    _unary("selu", T.nnet.selu, lambda a: 1.0507009873554805 * np.where(a > 0, a, 1.6732632423543772 * np.expm1(a)),
+           domain=(-3, -0.1)),
+    _unary("softsign", T.nnet.softsign, lambda a: a / (1 + np.abs(a)), domain=(0.1, 3)),
+    _unary("logsoftmax", T.nnet.logsoftmax, lambda a: sps.log_softmax(a, axis=-1)),
+    _binary("sigmoid_binary_crossentropy", T.nnet.sigmoid_binary_crossentropy,
+            lambda z, t: -(t * np.log(sps.expit(z)) + (1 - t) * np.log(1 - sps.expit(z))), domain=(-3, 3)),
+    OpCase("crossentropy_softmax_1hot", lambda x, y: T.nnet.crossentropy_softmax_1hot(x, y)[0],
+           lambda x, y: -sps.log_softmax(x, axis=-1)[np.arange(len(y)), y], [(F, M), ("int32", (3,))],
+           domain=(0, 3)),
 ]
 
 
@@ -649,6 +662,15 @@ def _fill_diagonal_np(a, val):
 
 EXTRA_OPS_CASES = [
     # tensor/extra_ops.py: CumOp, and functions built from indexing and elementwise ops
+    _unary("diag_of_a_vector_offset1", lambda a: T.diag(a, 1), lambda a: np.diag(a, 1), shape=(4,)),
+    _unary("diag_of_a_matrix", T.diag, np.diag),
+    _unary("diagonal_offset_minus1", lambda a: T.diagonal(a, -1), lambda a: np.diagonal(a, -1)),
+    _unary("trace_extra", T.trace, np.trace, shape=(4, 4)),
+    _unary("tril", T.tril, np.tril),
+    _unary("triu_k1", lambda a: T.triu(a, 1), lambda a: np.triu(a, 1)),
+    _unary("roll_axis1", lambda a: T.roll(a, 2, axis=1), lambda a: np.roll(a, 2, axis=1)),
+    _unary("roll_flat_negative", lambda a: T.roll(a, -5), lambda a: np.roll(a, -5)),
+    _unary("largest", lambda a: T.largest(a, 0.5 * a + 0.1, -a), lambda a: np.maximum(np.maximum(a, 0.5 * a + 0.1), -a)),
     _unary("cumsum", T.cumsum, np.cumsum),
     _unary("cumsum_axis0", lambda a: T.cumsum(a, axis=0), lambda a: np.cumsum(a, axis=0)),
     _unary("cumsum_axis_last_3d", lambda a: T.cumsum(a, axis=-1), lambda a: np.cumsum(a, axis=-1),

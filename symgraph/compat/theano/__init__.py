@@ -7,6 +7,7 @@ settings that have no meaning here.
 from typing import Any
 
 import symgraph as _sg
+
 # theano.gradient and theano.printing are modules of this package (re-exporting symgraph's),
 # so that ``from theano.gradient import verify_grad`` imports as well as attribute access works
 from symgraph.compat.theano import gradient, printing, tensor  # noqa: F401
