@@ -35,6 +35,7 @@ from symgraph.tensor.variable import TensorVariable, as_tensor_variable
 
 __all__ = [
     "allclose",
+    "argsort",
     "bincount",
     "cumprod",
     "cumsum",
@@ -49,6 +50,7 @@ __all__ = [
     "roll",
     "sgn",
     "smallest",
+    "sort",
     "squeeze",
     "to_one_hot",
     "trace",
@@ -368,3 +370,62 @@ def sgn(x: Any) -> TensorVariable:
 def iround(x: Any, mode: str = "half_away_from_zero") -> TensorVariable:
     """``x`` rounded (Theano's default: halves away from zero) and cast to int64."""
     return _tm.cast(_tm.round(x, mode), "int64")  # type: ignore[no-any-return]
+
+
+# ---- sorting -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sort(Op):
+    """``numpy.sort(x, axis)`` (``argsort=False``) or ``numpy.argsort(x, axis)``
+    (``argsort=True``, int64 indices); ``axis`` is non-negative (the user functions
+    flatten for ``axis=None``)."""
+
+    axis: int
+    argsort: bool = False
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        if not 0 <= self.axis < max(x.ndim, 1) or x.ndim == 0:
+            raise ValueError(f"{self}: axis {self.axis} is out of range for {x!r} with ndim {x.ndim}")
+        out = TensorType("int64", x.type.shape) if self.argsort else x.type
+        return Apply(self, [x], [out.make_variable()])
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [tuple(input_shapes[0])]
+
+
+@dataclass(frozen=True)
+class SortGrad(Op):
+    """The gradient of ``Sort``: ``g`` (the gradient of the sorted values) put back where each
+    value came from, i.e. scattered by ``argsort(x, axis)``."""
+
+    axis: int
+
+    def make_node(self, x: Any, g: Any) -> Apply:
+        x, g = as_tensor_variable(x), as_tensor_variable(g)
+        return Apply(self, [x, g], [g.type.make_variable()])
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [tuple(input_shapes[1])]
+
+
+def _sorted(a: Any, axis: int | None, argsort: bool, what: str) -> TensorVariable:
+    a = as_tensor_variable(a)
+    if axis is None:
+        a, axis = flatten(a), 0
+    elif a.ndim == 0:
+        raise ValueError(f"{what}: cannot sort a scalar along axis {axis} (use axis=None)")
+    return Sort(_normalize_axis(axis, a.ndim, what), argsort)(a)  # type: ignore[no-any-return]
+
+
+def sort(a: Any, axis: int | None = -1) -> TensorVariable:
+    """``a`` sorted along ``axis`` (``numpy.sort``; ``axis=None`` sorts the flattened array).
+    NaNs go last, as in NumPy. Differentiable: the gradient goes back to where each value
+    came from."""
+    return _sorted(a, axis, False, "sort")
+
+
+def argsort(a: Any, axis: int | None = -1) -> TensorVariable:
+    """The int64 indices that sort ``a`` along ``axis`` (``numpy.argsort``)."""
+    return _sorted(a, axis, True, "argsort")

@@ -605,6 +605,19 @@ CONTROL_CASES = [
 ]
 
 
+def _sort_grad(a):
+    # the gradient of a weighted sum of the sorted rows: each weight goes back where its value came from
+    from symgraph.gradient import grad
+
+    return grad((T.sort(a) * T.arange(a.shape[1])).sum(), a) * a
+
+
+def _numpy_sort_grad(a):
+    g = np.zeros_like(a)
+    np.put_along_axis(g, np.argsort(a, axis=1), np.broadcast_to(np.arange(a.shape[1], dtype=a.dtype), a.shape), axis=1)
+    return g * a
+
+
 def _print_op(message):
     from symgraph.printing import Print
 
@@ -662,6 +675,11 @@ def _fill_diagonal_np(a, val):
 
 EXTRA_OPS_CASES = [
     # tensor/extra_ops.py: CumOp, and functions built from indexing and elementwise ops
+    _unary("sort", T.sort, np.sort),
+    _unary("sort_axis0_3d", lambda a: T.sort(a, axis=0), lambda a: np.sort(a, axis=0), shape=(3, 2, 4)),
+    _unary("argsort_flat", lambda a: T.argsort(a, axis=None), lambda a: np.argsort(a, axis=None),
+           differentiable=False),
+    _unary("sort_gradient_scattered_back", lambda a: _sort_grad(a), lambda a: _numpy_sort_grad(a)),
     _unary("diag_of_a_vector_offset1", lambda a: T.diag(a, 1), lambda a: np.diag(a, 1), shape=(4,)),
     _unary("diag_of_a_matrix", T.diag, np.diag),
     _unary("diagonal_offset_minus1", lambda a: T.diagonal(a, -1), lambda a: np.diagonal(a, -1)),

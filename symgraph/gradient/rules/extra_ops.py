@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from symgraph.gradient.rules import pullback
+from symgraph.gradient.rules import mark_non_differentiable, pullback
 from symgraph.graph.node import Apply
 from symgraph.tensor import math as tm
-from symgraph.tensor.extra_ops import CumOp, cumprod, cumsum
+from symgraph.tensor.extra_ops import CumOp, Sort, SortGrad, cumprod, cumsum
 
 
 def _reverse_cumsum(g: Any, axis: int) -> Any:
@@ -39,3 +39,14 @@ def _cumop_pullback(op: CumOp, node: Apply, output_grads: list[Any]) -> list[Any
     out_skipping_zero = cumprod(tm.switch(first_zero, 1, x), axis=op.axis)
     at_zero = _reverse_cumsum(g * out_skipping_zero, op.axis)
     return [tm.switch(before_zero, regular, tm.switch(first_zero, at_zero, 0))]
+
+
+@pullback.register(Sort)
+def _sort_pullback(op: Sort, node: Apply, output_grads: list[Any]) -> list[Any]:
+    if op.argsort:  # integer indices: piecewise constant in x
+        return [tm.zeros_like(node.inputs[0])]
+    return [SortGrad(op.axis)(node.inputs[0], output_grads[0])]
+
+
+# second derivatives through a sort are not supported
+mark_non_differentiable(SortGrad, reason="the gradient of sort (second derivatives through sort are not supported)")

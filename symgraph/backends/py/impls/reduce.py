@@ -10,7 +10,7 @@ import numpy as np
 
 from symgraph.backends.py.dispatch import perform
 from symgraph.graph.node import Apply
-from symgraph.tensor.extra_ops import CumOp
+from symgraph.tensor.extra_ops import CumOp, Sort, SortGrad
 from symgraph.tensor.reduce import (
     All,
     Any,
@@ -133,3 +133,17 @@ def py_cumop(op: CumOp, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarra
     (x,) = inputs
     accumulate = np.cumsum if op.mode == "add" else np.cumprod
     return [accumulate(x, axis=op.axis, dtype=node.outputs[0].type.dtype)]
+
+
+@perform.register(Sort)
+def py_sort(op: Sort, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    (x,) = inputs
+    return [np.argsort(x, axis=op.axis).astype(np.int64) if op.argsort else np.sort(x, axis=op.axis)]
+
+
+@perform.register(SortGrad)
+def py_sort_grad(op: SortGrad, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    x, g = inputs
+    out = np.zeros(np.broadcast_shapes(x.shape, g.shape), dtype=node.outputs[0].type.dtype)
+    np.put_along_axis(out, np.argsort(x, axis=op.axis), np.broadcast_to(g, out.shape), axis=op.axis)
+    return [out]
