@@ -326,6 +326,13 @@ class RecordingCache:
         return getattr(self.cache, name)
 
 
+def _entry_source(cache: ArtifactCache, key: str) -> str | None:
+    try:
+        return (cache.entry_dir(key) / "source.c").read_text()
+    except OSError:
+        return None
+
+
 def _c_steps(runner: Any, artifact_keys: list[str], cache: ArtifactCache, var_index: dict[int, int],
              node_index: dict[int, int]) -> tuple[list[str], list[tuple[Any, ...]]]:
     from symgraph.backends.c.runner import CRunner
@@ -337,11 +344,11 @@ def _c_steps(runner: Any, artifact_keys: list[str], cache: ArtifactCache, var_in
         if kind == "py":
             steps.append(("py", node_index[id(step)]))
             continue
-        k = next(i for i, s in enumerate(runner.sources) if s is step.source)
-        source, key = step.source, artifact_keys[k]
-        # the k-th library asked for is the k-th segment's: its entry keeps its source
-        stored = cache.entry_dir(key) / "source.c"
-        if not stored.is_file() or stored.read_text() != source.source:
+        source = step.source
+        # the segments are built at once (runner.py), so the libraries were asked for in no
+        # particular order: a segment's library is the one whose entry keeps its source
+        key = next((k for k in artifact_keys if _entry_source(cache, k) == source.source), None)
+        if key is None:
             raise Uncacheable("a segment's library does not match its source")
         fields: dict[str, Any] = {}
         for f in dataclasses.fields(source):
@@ -496,7 +503,12 @@ def _restore_c_runner(entry: dict[str, Any], fgraph: FunctionGraph, variables: l
         runner.steps.append(("c", CSegment(source, cbuild.load_library(path), fast)))
     if runner.python_nodes:
         from symgraph.backends.py.runner import _load_impls
+        from symgraph.control.inner import prepare
 
         _load_impls()
+        for node in runner.python_nodes:
+            # as CRunner.__init__ does: the graphs a scan or ifelse holds run as C too
+            node.tag.backend = "c"
+            prepare(node, "c")
     runner._plan_storage()
     return runner

@@ -294,3 +294,48 @@ def test_processes_share_entries(tmp_path):
     assert later.returncode == 0, err
     assert out.strip() == "hit"
     assert len(_records(tmp_path)) == 1
+
+
+@needs_gcc
+def test_segments_built_out_of_order_are_still_stored_and_restored(compiledir, monkeypatch):
+    # the C runner builds a function's segments at once, so their libraries are asked for in
+    # no particular order; the record must still pair each segment with its own library
+    import time
+
+    from symgraph.backends.c.runner import CRunner
+
+    real = CRunner._compile_segment
+    calls = []
+
+    def late_first(self, source, cache):
+        calls.append(source)
+        if len(calls) == 1:
+            time.sleep(0.3)  # the first segment asks for its library last
+        return real(self, source, cache)
+
+    monkeypatch.setattr(CRunner, "_compile_segment", late_first)
+    x = T.dvector("x")
+    out = T.exp(_PythonOnlyTriple()(T.sin(x) * 2)) + _PythonOnlyTriple()(T.cos(x))
+    first = _compile([x], out, mode="c")
+    assert first.maker.function_cache_status == "stored", first.maker.function_cache_status
+    assert len(first.maker.runner.sources) >= 2
+    second = _compile([x], out, mode="c")
+    assert second.maker.function_cache_status == "hit"
+    v = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(second(v), np.exp(3 * np.sin(v) * 2) + 3 * np.cos(v), rtol=1e-14)
+    np.testing.assert_allclose(first(v), second(v), rtol=0)
+
+
+@needs_gcc
+def test_a_restored_scan_runs_its_step_as_c_too(compiledir):
+    import symgraph as sg
+
+    a = T.dvector("a")
+    acc, _ = sg.scan(lambda v, s: T.tanh(s) + v, sequences=a, outputs_info=T.constant(0.0))
+    first = _compile([a], acc, mode="c")
+    second = _compile([a], acc, mode="c")
+    assert second.maker.function_cache_status == "hit"
+    nodes = second.maker.runner.python_nodes
+    assert nodes and all(getattr(n.tag, "backend", None) == "c" for n in nodes)
+    v = np.linspace(-1, 1, 6)
+    np.testing.assert_allclose(second(v), first(v), rtol=1e-15)
