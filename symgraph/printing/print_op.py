@@ -35,7 +35,12 @@ class Print(Op):
     no_constant_folding: ClassVar[bool] = True  # see rewrite/engine.py
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "attrs", tuple(self.attrs))
+        attrs = (self.attrs,) if isinstance(self.attrs, str) else tuple(self.attrs)
+        unknown = [a for a in attrs if not hasattr(np.ndarray, a)]
+        if unknown:
+            raise ValueError(f"Print({self.message!r}): attrs must name attributes of a NumPy array "
+                             f"('__str__', 'shape', 'dtype', ...), got {unknown}")
+        object.__setattr__(self, "attrs", attrs)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)

@@ -155,3 +155,9 @@ def test_a_new_op_written_as_in_theanos_tutorial(mode):
     np.testing.assert_allclose(got[1], inp + 3.0)
     with pytest.raises(NotImplementedError, match="neither grad nor L_op"):
         T.grad(scaled.sum(), x)
+
+
+def test_print_names_an_attribute_it_cannot_show():
+    with pytest.raises(ValueError, match=r"attrs must name attributes of a NumPy array.*'shpe'"):
+        theano.printing.Print("x", attrs=("shpe",))
+    assert theano.printing.Print("x", attrs="shape").attrs == ("shape",)
