@@ -263,11 +263,12 @@ def _toolchain_form(backend: str) -> Any:
     import importlib.util
 
     from symgraph.backends.c import build as cbuild
+    from symgraph.backends.c import runtime
 
     cc = cbuild.compiler()
     blas = importlib.util.find_spec("scipy_openblas32")
     return (os.environ.get("CC"), _stat_form(os.path.realpath(cc)) if cc else None,
-            _stat_form(blas.origin) if blas is not None and blas.origin else None)
+            _stat_form(blas.origin) if blas is not None and blas.origin else None, runtime.identity())
 
 
 def function_key(inputs: Sequence[Variable], outputs: Sequence[Variable], backend: str,

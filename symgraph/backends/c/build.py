@@ -76,14 +76,28 @@ def compiler_version() -> str:
 
 @functools.cache
 def blas_flags() -> tuple[list[str], list[str], str]:
-    """(compile flags, link flags, fingerprint) for the pip-installed OpenBLAS."""
-    try:
-        import scipy_openblas32 as sob
-    except ImportError:
-        raise CompileError("the scipy-openblas32 package is needed for matrix products: pip install scipy-openblas32") from None
-    lib_dir = sob.get_lib_dir()
-    lib = os.path.join(lib_dir, f"lib{sob.get_library()}.so")
-    return ([f"-I{sob.get_include_dir()}"], [lib, f"-Wl,-rpath,{lib_dir}"], f"{lib}:{sob.__version__}")
+    """(compile flags, link flags, fingerprint) for the pip-installed OpenBLAS.
+
+    Read from the package's folder (its ``include`` and ``lib`` subfolders, as its own
+    get_include_dir and get_lib_dir say) rather than by importing it: its ``__init__`` reads
+    package metadata, about 40 ms of every cold compile (issue 6, W4). The fingerprint is
+    the library file's size and time, which change with its version."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scipy_openblas32")
+    if spec is None or not spec.submodule_search_locations:
+        raise CompileError("the scipy-openblas32 package is needed for matrix products: pip install scipy-openblas32")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    lib_dir, include_dir = root / "lib", root / "include"
+    libs = sorted(lib_dir.glob("libscipy_openblas*.so")) if lib_dir.is_dir() else []
+    if not libs or not (include_dir / "cblas.h").is_file():
+        import scipy_openblas32 as sob  # an unexpected layout: ask the package itself
+
+        lib_dir, include_dir = Path(sob.get_lib_dir()), Path(sob.get_include_dir())
+        libs = [lib_dir / f"lib{sob.get_library()}.so"]
+    lib = libs[0]
+    st = lib.stat()
+    return ([f"-I{include_dir}"], [str(lib), f"-Wl,-rpath,{lib_dir}"], f"{lib}:{st.st_size}:{st.st_mtime_ns}")
 
 
 #: generated sources longer than this (characters) are compiled with -O1 instead of -O3
@@ -204,6 +218,14 @@ def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
     if use_blas:
         inc, link, _ = blas_flags()
         include += inc
+    from symgraph.backends.c import runtime
+
+    if runtime.links(source):
+        library = runtime.library()
+        if library is None:
+            raise CompileError("this source was generated to link symgraph's runtime library, which is "
+                               "missing or out of date: reinstall symgraph (pip install -e .)")
+        link = [str(library), *link]  # recorded by its full path: it has no soname
     units = _units(source)
     if units is not None:
         jobs = []

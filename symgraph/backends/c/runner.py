@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.backends.c import build as cbuild
+from symgraph.backends.c import runtime
 from symgraph.backends.c.ctypes import Unsupported
 from symgraph.backends.c.emit import EmitContext, _load_emitters, emit
 from symgraph.backends.c.inplace import plan_in_place
@@ -184,9 +185,11 @@ class CRunner:
         self.sources: list[SegmentSource] = []
         order = fgraph.toposort()
         threshold, threads = options.get("openmp_threshold", 200_000), options.get("openmp_threads", 0)
+        # sanitizer and other extra flags build the runtime's code with the segment's own
+        links = runtime.library() is not None and not self.extra_flags
         # updates of shared variables computed over the variable's own buffer (inplace.py)
         order, destroy = plan_in_place(fgraph, order, options.get("destroyable", ()), _try_emit,
-                                       lambda: EmitContext(threshold, threads))
+                                       lambda: EmitContext(threshold, threads, links))
         last_use: dict[Variable, int] = {}
         for pos, node in enumerate(order):
             for var in node.inputs:
@@ -195,7 +198,7 @@ class CRunner:
             last_use[var] = len(order)
         i = 0
         while i < len(order):
-            ctx = EmitContext(threshold, threads)
+            ctx = EmitContext(threshold, threads, links)
             ctx.destroy = destroy
             nodes: list[Apply] = []
             bodies: list[list[str]] = []
@@ -260,6 +263,8 @@ class CRunner:
                      cbuild.ENTRY_LEVEL]
         for header in sorted(cbuild.csrc_dir().glob("*.h")):
             key_parts.append(header.read_text())
+        if runtime.links(source.source):
+            key_parts.append(runtime.identity())
         if source.uses_blas:
             key_parts.append(cbuild.blas_flags()[2])
         import symgraph

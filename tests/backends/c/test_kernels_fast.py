@@ -292,14 +292,36 @@ def _padded(a: np.ndarray) -> np.ndarray:
     return wide[..., : a.shape[-1]]
 
 
+@pytest.fixture(params=["prebuilt", "compiled"])
+def runtime_kind(request, monkeypatch):
+    """Each test twice: with the sum kernels of the prebuilt runtime library (where this
+    install has one) and with the same kernels compiled into the generated code."""
+    from symgraph.backends.c import runtime
+
+    if request.param == "compiled":
+        monkeypatch.setattr(runtime, "library", lambda: None)
+    elif runtime.library() is None or sg.config.cflags or not sg.config.vecmath:
+        pytest.skip("no prebuilt runtime library in this install (pip install -e .), or extra gcc "
+                    "flags (sanitizer runs), which compile the runtime in")
+    return request.param
+
+
+def _threaded(f, layout: str, runtime_kind: str) -> None:
+    """The function sums by the threaded driver, from the library or compiled in."""
+    source = _source(f)
+    assert f"sg_sum_float64_float64_{layout}(&" in source
+    macro = "SG_DECLARE_SUM" if runtime_kind == "prebuilt" else "SG_DEFINE_SUM"
+    assert f"{macro}(sg_sum_float64_float64, double, double, double)" in source
+
+
 @pytest.mark.parametrize("shape", [(601, 700), (200_000, 3), (2, 130_003), (5, 300_001)])
-def test_threaded_row_sums_add_in_the_walks_order(shape):
+def test_threaded_row_sums_add_in_the_walks_order(shape, runtime_kind):
     # the walk on a non-contiguous view with unit-stride rows sums each row by the same
     # pairwise kernel: the threaded path must give the same bits, with any number of threads
     x = T.dmatrix("x")
     a = np.random.default_rng(8).standard_normal(shape) * 1e3
     f = sg.compile_function([x], T.sum(x, axis=1), mode="c")
-    assert "_unit4(px + r * count" in _source(f)
+    _threaded(f, "trailing", runtime_kind)
     got = f(a)
     np.testing.assert_array_equal(got, f(_padded(a)))
     with sg.config.change_flags(openmp_threads=1):
@@ -311,11 +333,11 @@ def test_threaded_row_sums_add_in_the_walks_order(shape):
 
 
 @pytest.mark.parametrize("shape", [(600, 700), (701, 601), (3, 200_000), (130_003, 2)])
-def test_threaded_column_sums_add_in_the_walks_order(shape):
+def test_threaded_column_sums_add_in_the_walks_order(shape, runtime_kind):
     x = T.dmatrix("x")
     a = np.random.default_rng(9).standard_normal(shape) * 1e3
     f = sg.compile_function([x], T.sum(x, axis=0), mode="c")
-    assert "sg_thread_share(" in _source(f)
+    _threaded(f, "leading", runtime_kind)
     got = f(a)
     np.testing.assert_array_equal(got, _walk_order_column_sums(a))
     with sg.config.change_flags(openmp_threads=1):
@@ -327,7 +349,7 @@ def test_threaded_column_sums_add_in_the_walks_order(shape):
 
 
 @pytest.mark.parametrize("n", [129, 1000, 300_001])
-def test_threaded_full_sum_splits_the_pairwise_sum_into_its_halves(n):
+def test_threaded_full_sum_splits_the_pairwise_sum_into_its_halves(n, runtime_kind):
     # the walk's strided kernel adds in the same pairwise order as the unit-stride one
     v, x = T.dvector("v"), T.dmatrix("x")
     a = np.random.default_rng(10).standard_normal(n) * 1e3
@@ -341,7 +363,7 @@ def test_threaded_full_sum_splits_the_pairwise_sum_into_its_halves(n):
 
 @pytest.mark.parametrize("dtype", ["float32", "int32", "uint8", "float64"])
 @pytest.mark.parametrize("axis", [0, 1, None])
-def test_threaded_sums_of_other_dtypes_and_layouts_agree_with_py(dtype, axis):
+def test_threaded_sums_of_other_dtypes_and_layouts_agree_with_py(dtype, axis, runtime_kind):
     x = T.matrix("x", dtype=dtype)
     rng = np.random.default_rng(9)
     tol = {"float32": {"rtol": 1e-5, "atol": 1e-3}, "float64": TOL["float64"]}

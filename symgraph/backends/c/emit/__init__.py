@@ -20,9 +20,13 @@ from symgraph.graph.node import Apply, Constant, Variable
 class EmitContext:
     """Names, ownership and code lines for one C segment."""
 
-    def __init__(self, openmp_threshold: int = 200_000, openmp_threads: int = 0) -> None:
+    def __init__(self, openmp_threshold: int = 200_000, openmp_threads: int = 0,
+                 links_runtime: bool = False) -> None:
         self.openmp_threshold = openmp_threshold
         self.openmp_threads = openmp_threads
+        #: the segment will be linked against the prebuilt runtime library (runtime.py):
+        #: emitters declare what it has instead of defining it
+        self.links_runtime = links_runtime
         self.lines: list[str] = []
         self.names: dict[Variable, str] = {}
         self.owning: dict[Variable, None] = {}  # ordered, so generated code is deterministic

@@ -26,7 +26,8 @@ from symgraph.tensor.elemwise import DimShuffle, Elemwise
 #: in a call to a kernel, stands for the workspace slot of the output named inside the
 #: parentheses; the segment's memory plan replaces it (backends/c/module.py)
 WS_SLOT = "SG_WS_SLOT({})"
-#: the names of kernels and of their support code in ``ctx.helpers``; a kernel is defined
+#: the prefix of kernels' names in ``ctx.helpers`` (what they share, sg_ew_alloc and the
+#: like, is in csrc/symgraph_runtime.h, prebuilt in the runtime library); a kernel is defined
 #: as ``SG_KERNEL int name(...) {``, ``SG_KERNEL`` being ``static`` and ``noinline``
 #: (each kernel stays a small function for gcc, however many nodes call it) unless the
 #: source is built as several translation units (module.py, build.py)
@@ -104,65 +105,6 @@ def _kernel_fail(fmt: str, *args: str) -> str:
     return f'SG_FAIL(err, sg_node, "{escaped}"{extra});'
 
 
-#: what every kernel shares, written once per source and never inlined: the slow paths
-#: (allocation, strided inputs, the shape error message) would otherwise be copied
-#: into each kernel, and gcc spent more time on them than on the loop itself
-_KERNEL_SUPPORT = r"""/* support for the elementwise kernels (backends/c/emit/elemwise.py) */
-static __attribute__((noinline)) int sg_ew_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim,
-                                                 const int64_t *shape, size_t itemsize) {
-  return slot ? sg_ws_alloc(slot, a, ndim, shape, itemsize) : sg_alloc(a, ndim, shape, itemsize);
-}
-/* The data of a, or of a C-contiguous copy of it made in tmp (NULL: out of memory); the
- * copy runs along the last axis with a typed strided loop. */
-#define SG_EW_GATHER(T) for (int64_t k = 0; k < inner; ++k) ((T *)out)[k] = ((const T *)src)[k * step]
-static __attribute__((noinline)) const void *sg_ew_input(const sg_array *a, sg_array *tmp, size_t itemsize) {
-  if (sg_is_contiguous(a)) return a->data;
-  if (!sg_alloc(tmp, a->ndim, a->shape, itemsize)) return NULL;
-  const int64_t n = sg_size(a), nd = a->ndim, inner = a->shape[nd - 1], step = a->strides[nd - 1];
-  int64_t idx[SG_MAXDIM] = {0};
-  char *out = (char *)tmp->data;
-  for (int64_t done = 0; done < n; done += inner) {
-    int64_t off = 0;
-    for (int64_t d = 0; d + 1 < nd; ++d) off += idx[d] * a->strides[d];
-    const char *src = (const char *)a->data + off * (int64_t)itemsize;
-    switch (itemsize) {
-      case 8: SG_EW_GATHER(uint64_t); break;
-      case 4: SG_EW_GATHER(uint32_t); break;
-      case 2: SG_EW_GATHER(uint16_t); break;
-      default: SG_EW_GATHER(uint8_t); break;
-    }
-    out += inner * (int64_t)itemsize;
-    for (int64_t d = nd - 2; d >= 0; --d) {
-      if (++idx[d] < a->shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return tmp->data;
-}
-/* Report the first axis, then input, whose length differs from the first non-broadcast
- * input's; bcast holds ndim characters per input, '1' where its static length is 1. */
-static __attribute__((noinline, cold)) int sg_ew_shape_error(sg_error *err, int64_t node, const sg_array *const *in,
-                                                             int n, int ndim, const char *bcast) {
-  err->node = node;
-  snprintf(err->message, sizeof(err->message), "input shapes do not match");
-  for (int axis = 0; axis < ndim; ++axis) {
-    int first = -1;
-    for (int i = 0; i < n; ++i) {
-      if (bcast[i * ndim + axis] == '1') continue;
-      if (first < 0) { first = i; continue; }
-      if (in[i]->shape[axis] != in[first]->shape[axis]) {
-        char s1[96], s2[96];
-        snprintf(err->message, sizeof(err->message), "input shapes %s and %s do not match on axis %d: input %d "
-                 "has length %lld, input %d has length %lld. Only axes declared broadcastable (static length 1, "
-                 "e.g. T.row(), T.col() or x.dimshuffle('x', 0)) broadcast", sg_shape_str(in[first], s1, 96),
-                 sg_shape_str(in[i], s2, 96), axis, first, (long long)in[first]->shape[axis], i,
-                 (long long)in[i]->shape[axis]);
-        return 1;
-      }
-    }
-  }
-  return 1;
-}"""
 
 
 @emit.register(Elemwise)
@@ -276,7 +218,6 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     text = (f"(sg_kernel)({KERNEL_PARAMETERS}) {{\n" + "".join(f"  {t}\n" for t in body)
             + f"sg_cleanup:\n  {release}return 1;\n}}")
     kernel = KERNEL_PREFIX + hashlib.sha1(text.encode()).hexdigest()[:16]
-    ctx.helper(KERNEL_PREFIX + "support", _KERNEL_SUPPORT)
     ctx.helper(kernel, f"/* {op} */\nSG_KERNEL int " + text.replace("(sg_kernel)", kernel, 1))
     ctx.owning[out] = None  # the kernel allocates it (sg_alloc, or its workspace slot)
     call = kernel_call(kernel, ctx.node_index, ctx.name(out), [ctx.name(v) for v in pointer])

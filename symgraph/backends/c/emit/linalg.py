@@ -1,8 +1,9 @@
 """C emitters for matrix products: Dot through CBLAS (gemm, gemv, dot) from the pip OpenBLAS.
 
 Strided operands use BLAS's transpose flags and leading dimensions instead of copies;
-only operands with no unit stride (or negative/zero strides) are copied first. Integer
-and mixed-dtype products use plain loops, as NumPy does.
+only operands with no unit stride (or negative/zero strides) are copied first: the
+functions of csrc/symgraph_blas.h, which each product calls. Integer and mixed-dtype
+products use plain loops, as NumPy does.
 """
 
 from __future__ import annotations
@@ -11,21 +12,6 @@ from symgraph.backends.c.ctypes import Unsupported, ctype
 from symgraph.backends.c.emit import EmitContext, emit
 from symgraph.graph.node import Apply
 from symgraph.tensor.linalg import Dot
-
-_MATRIX_LAYOUT = r"""
-/* How a row-major BLAS call can read matrix a (rows x cols, element strides s0, s1):
- * returns 0 = as stored (NoTrans, ld), 1 = transposed storage (Trans, ld), -1 = copy needed. */
-static int sg_blas_layout(const sg_array *a, int64_t *ld) {
-    int64_t rows = a->shape[0], cols = a->shape[1];
-    int64_t s0 = rows == 1 ? (cols > 0 ? cols : 1) : a->strides[0];
-    int64_t s1 = cols == 1 ? 1 : a->strides[1];
-    if (s1 == 1 && s0 >= (cols > 1 ? cols : 1)) { *ld = s0; return 0; }
-    s0 = rows == 1 ? 1 : a->strides[0];
-    s1 = cols == 1 ? (rows > 0 ? rows : 1) : a->strides[1];
-    if (s0 == 1 && s1 >= (rows > 1 ? rows : 1)) { *ld = s1; return 1; }
-    return -1;
-}
-"""
 
 
 def _check_aligned(ctx: EmitContext, a: str, b: str, a_axis: int, b_axis: int) -> None:
@@ -47,41 +33,22 @@ def _as_blas_vector(ctx: EmitContext, v: str, itemsize: str) -> tuple[str, str]:
     return tmp, f"({tmp}.shape[0] > 1 ? (blasint){tmp}.strides[0] : 1)"
 
 
-def _as_blas_matrix(ctx: EmitContext, m: str, itemsize: str) -> tuple[str, str, str]:
-    """(array name, trans flag C expr, ld C var) for matrix ``m``, copying only if needed."""
-    tmp = ctx.tmp("mat")
-    ctx.line(f"sg_array {tmp} = {m}; int own_{tmp} = 0; int64_t ld_{tmp} = 1;")
-    ctx.line(f"int tr_{tmp} = sg_blas_layout(&{m}, &ld_{tmp});")
-    ctx.line(f"if (tr_{tmp} < 0) {{")
-    ctx.line(f"  if (!sg_copy_contiguous(&{tmp}, &{m}, {itemsize})) " + ctx.fail("out of memory"))
-    ctx.line(f"  own_{tmp} = 1; tr_{tmp} = 0; ld_{tmp} = {m}.shape[1] > 1 ? {m}.shape[1] : 1; }}")
-    return tmp, f"tr_{tmp}", f"ld_{tmp}"
+def _blas_fn(p: str) -> str:
+    """The functions of csrc/symgraph_blas.h for BLAS prefix ``p`` ('s' or 'd')."""
+    return "sg_blas_f32" if p == "s" else "sg_blas_f64"
 
 
 def _gemm_call(ctx: EmitContext, p: str, ct: str, a: str, b: str, out: str, alpha: str, beta: str) -> None:
     """``out = alpha * a @ b + beta * out`` for matrices (m, k) @ (k, n) with m, n, k set in C."""
-    size = f"sizeof({ct})"
-    am, atr, ald = _as_blas_matrix(ctx, a, size)
-    bm, btr, bld = _as_blas_matrix(ctx, b, size)
-    ctx.line(f"scipy_cblas_{p}gemm(CblasRowMajor, {atr} ? CblasTrans : CblasNoTrans, {btr} ? CblasTrans : CblasNoTrans,")
-    ctx.line(f"    (blasint)m, (blasint)n, (blasint)k, {alpha}, ({ct} *){am}.data, (blasint){ald}, ({ct} *){bm}.data, (blasint){bld},")
-    ctx.line(f"    {beta}, ({ct} *){out}.data, (blasint)(n > 1 ? n : 1));")
-    ctx.line(f"if (own_{am}) free({am}.data); if (own_{bm}) free({bm}.data);")
+    ctx.line(f"if ({_blas_fn(p)}(&{a}, &{b}, &{out}, m, n, k, {alpha}, {beta})) " + ctx.fail("out of memory"))
 
 
 def _gemv_call(ctx: EmitContext, p: str, ct: str, mat: str, vec: str, out: str, transpose: bool,
                alpha: str, beta: str) -> None:
     """``out = alpha * op(mat) @ vec + beta * out`` with op the identity or (``transpose``) the
     transpose; the BLAS flag combines that with how ``mat`` is stored."""
-    size = f"sizeof({ct})"
-    am, atr, ald = _as_blas_matrix(ctx, mat, size)
-    xv, incx = _as_blas_vector(ctx, vec, size)
-    flip = "!" if transpose else ""
-    # stored row-major as (rows, cols) when not transposed, as (cols, rows) when transposed
-    ctx.line(f"scipy_cblas_{p}gemv(CblasRowMajor, {flip}{atr} ? CblasTrans : CblasNoTrans,")
-    ctx.line(f"    (blasint)({atr} ? {mat}.shape[1] : {mat}.shape[0]), (blasint)({atr} ? {mat}.shape[0] : {mat}.shape[1]),")
-    ctx.line(f"    {alpha}, ({ct} *){am}.data, (blasint){ald}, ({ct} *){xv}.data, {incx}, {beta}, ({ct} *){out}.data, 1);")
-    ctx.line(f"if (own_{am}) free({am}.data); if (own_{xv}) free({xv}.data);")
+    ctx.line(f"if ({_blas_fn(p)}v(&{mat}, &{vec}, &{out}, {int(transpose)}, {alpha}, {beta})) "
+             + ctx.fail("out of memory"))
 
 
 @emit.register(Dot)
@@ -97,7 +64,6 @@ def c_dot(op: Dot, node: Apply, ctx: EmitContext) -> None:
         _emit_loop_dot(node, ctx)
         return
     ctx.uses_blas = True
-    ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
     p = "s" if dt == "float32" else "d"
     ct = ctype(dt)
     size = f"sizeof({ct})"
@@ -187,7 +153,7 @@ def _blas_prefix(dtype: str) -> str:
     return "s" if dtype == "float32" else "d"
 
 
-from symgraph.tensor.blas import Gemm, Gemv, Ger  # noqa: E402  (after the Dot helpers it reuses)
+from symgraph.tensor.blas import Gemm, Gemv, Ger
 
 
 @emit.register(Gemm)
@@ -199,7 +165,6 @@ def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
     ct = ctype(dt)
     zn, an, xn, yn, bn, on = (ctx.name(v) for v in (z, alpha, x, y, beta, out))
     ctx.uses_blas = True
-    ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
     ctx.line("{")
     _check_aligned(ctx, xn, yn, 1, 0)
     ctx.line(f"const int64_t m = {xn}.shape[0], k = {xn}.shape[1], n = {yn}.shape[1];")
@@ -226,7 +191,6 @@ def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
     ct = ctype(dt)
     zn, aln, an, xn, bn, on = (ctx.name(v) for v in (z, alpha, a, x, beta, out))
     ctx.uses_blas = True
-    ctx.helper("sg_blas_layout", _MATRIX_LAYOUT)
     ctx.line("{")
     _check_aligned(ctx, an, xn, 1, 0)
     ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1];")

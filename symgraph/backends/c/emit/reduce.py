@@ -7,14 +7,16 @@ walk is specialised: a reduced last loop is folded into a register (a pairwise s
 vectorizable lanes, or a lane-wise max), a kept last loop is combined elementwise into an
 output row (a sum over axis 0 adds whole rows), with a unit-stride fast path and a
 generic strided path for each. The kernels are instantiated per dtype from the
-``SG_DEFINE_*`` macros of the runtime header, so no C logic lives in Python strings. Two
-exceptions, as the walk's kernels are single-threaded: max and min over the last axes of a
-C-contiguous input (row maxima, the first pass of every softmax and logsumexp) are an
-inline OpenMP simd loop per row with rows split across threads (``_row_extremes``), as the
-fused reductions below (the walk's kernels are 4-5x slower on a cached (1000, 1000) matrix
-even on one thread); and sums of a C-contiguous input over its first or last axes split
-the walk's own order across threads (``_threaded_sum``), so their bits do not change:
+``SG_DEFINE_*`` macros of the runtime header (the sums of the common dtypes come prebuilt in
+the runtime library, csrc/symgraph_rt.c and backends/c/runtime.py). Sums of a C-contiguous
+input over its first or last axes split the walk's own order across threads
+(``SG_DEFINE_THREADED_SUM``), so their bits do not change with the number of threads:
 (4000, 4000) float64 on 2 threads, axis 0 4.66 -> 3.68 ms, axis 1 4.78 -> 3.39 ms (medians).
+No C logic lives in Python strings but for one exception, as the walk's kernels are
+single-threaded: max and min over the last axes of a C-contiguous input (row maxima, the
+first pass of every softmax and logsumexp) are an inline OpenMP simd loop per row with rows
+split across threads (``_row_extremes``), as the fused reductions below (the walk's kernels
+are 4-5x slower on a cached (1000, 1000) matrix even on one thread).
 
 Sums accumulate floats in double (float32 results are rounded once at the end, which is
 more accurate than NumPy's float32 pairwise sum) and integers in uint64 (wrapping, as NumPy's
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgraph import scalar as ps
+from symgraph.backends.c import runtime
 from symgraph.backends.c.ctypes import Unsupported, ctype, literal
 from symgraph.backends.c.emit import EmitContext, emit, is_constant_scalar
 from symgraph.backends.c.emit.scalar import scalar_expr
@@ -117,8 +120,10 @@ def _accumulate(op: Sum | Prod, node: Apply, ctx: EmitContext, kind: str) -> Non
         not is_float and acc_dtype in ("int64", "uint64") and out_dtype in ("int64", "uint64")
     )
     kernel = f"sg_{kind}_{in_dtype}_{acc_dtype}"
-    macro = "SG_DEFINE_SUM" if kind == "sum" else "SG_DEFINE_PROD"
-    ctx.helper(kernel, f"{macro}({kernel}, {in_c}, {val_c}, {acc_c})")
+    if kind == "sum":
+        sum_kernel(ctx, kernel, in_c, val_c, acc_c)
+    else:
+        ctx.helper(kernel, f"SG_DEFINE_PROD({kernel}, {in_c}, {val_c}, {acc_c})")
 
     plan, count = _begin(op, node, ctx, flip_negative=True)
     o, acc, size = ctx.name(out), ctx.tmp("acc"), ctx.tmp("n")
@@ -140,8 +145,10 @@ def _accumulate(op: Sum | Prod, node: Apply, ctx: EmitContext, kind: str) -> Non
     ctx.line(f"  for (int64_t k = 0; k < {size}; ++k) {acc}[k] = ({acc_c}){init};")
     layout = _layout(x.type.ndim, op.axis) if op.axis else None  # type: ignore[attr-defined]
     if kind == "sum" and layout is not None:
-        _threaded_sum(ctx, ctx.name(x), layout, kernel, acc, count, size, in_c, val_c, acc_c)
-        ctx.line("  else")
+        # a C-contiguous input over its first or last axes: split across threads
+        # (SG_DEFINE_THREADED_SUM in csrc/symgraph_runtime.h), else the walk
+        ctx.line(f"  if (!{kernel}_{layout}(&{ctx.name(x)}, {count}, {size}, {acc}, "
+                 f"{ctx.openmp_threshold}, {max(ctx.openmp_threads, 0)}))")
     ctx.line(f"  {kernel}(&{plan}, (const {in_c} *){ctx.name(x)}.data, {acc});")
     if not in_place:
         value = f"({val_c}){acc}[k]"  # rounded to the accumulator dtype, then cast as NumPy
@@ -155,101 +162,15 @@ def _accumulate(op: Sum | Prod, node: Apply, ctx: EmitContext, kind: str) -> Non
     ctx.line("}")
 
 
-#: columns of a sum over leading axes that a thread adds up at a time: each row is read in
-#: runs this long (short runs defeat the hardware prefetcher: 512-column tiles made the
-#: (4000, 4000) sum over axis 0 1.7x slower) and the partial sums (256 KB) stay in L2
-_COLUMN_TILE = 32768
-
-_THREAD_SHARE = """#ifdef _OPENMP
-#include <omp.h>
-#endif
-/* [*lo, *hi): the calling thread's contiguous share of n items; shares start at multiples
- * of `align` items. Outside a parallel region: all of them. */
-static inline void sg_thread_share(int64_t n, int64_t align, int64_t *lo, int64_t *hi) {
-#ifdef _OPENMP
-    const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-#else
-    const int64_t threads = 1, id = 0;
-#endif
-    *lo = id == 0 ? 0 : n * id / threads / align * align;
-    *hi = id + 1 == threads ? n : n * (id + 1) / threads / align * align;
-}"""
-
-
-def _threaded_sum(ctx: EmitContext, xn: str, layout: str, kernel: str, acc: str, count: str,
-                  size: str, in_c: str, val_c: str, acc_c: str) -> None:
-    """Emit ``if (...) { ... }``: the sum of a C-contiguous input over its last axes (one
-    run per output element) or its first axes (whole rows added into the output row), split
-    across OpenMP threads. The caller follows it with ``else`` and the single-threaded walk.
-
-    Each output element is added up in exactly the walk's order, so the result does not
-    depend on the number of threads: rows over the last axes are summed 4 side by side by
-    the walk's own pairwise kernels (``_unit4``, ``_unit``), rows split across threads; a
-    single run (a full reduction) is split into the two halves of its pairwise sum, one per
-    thread; over the first axes each thread adds 4 input rows at a time into its own share
-    of the output columns, as the walk does for all columns.
-    """
-    threads = f" num_threads({ctx.openmp_threads})" if ctx.openmp_threads > 0 else ""
-    big = f"if(parallel: {size} * {count} > {ctx.openmp_threshold}){threads}"
-    if layout == "trailing":
-        # a run of up to 128 elements is one block of the pairwise sum: the walk is as fast
-        ctx.line(f"  if (sg_is_contiguous(&{xn}) && {count} > 1 && ({size} > 1 || {count} > 128)) {{")
-        ctx.line(f"    const {in_c} *restrict px = (const {in_c} *){xn}.data;")
-        ctx.line(f"    if ({size} == 1) {{")
-        # the walk's FN(a, n) is FN(a, half) + FN(a + half, n - half) for n > 128
-        ctx.line(f"      const int64_t half = {count} / 2 - {count} / 2 % 8;")
-        ctx.line(f"      {acc_c} part[2];")
-        ctx.line(f"      #pragma omp parallel for schedule(static) {big}")
-        ctx.line("      for (int h = 0; h < 2; ++h)")
-        ctx.line(f"        part[h] = h ? {kernel}_unit(px + half, {count} - half, 1) : {kernel}_unit(px, half, 1);")
-        ctx.line(f"      {acc}[0] += part[0] + part[1];")
-        ctx.line("    } else {")
-        ctx.line(f"      #pragma omp parallel for schedule(static) {big}")
-        ctx.line(f"      for (int64_t g = 0; g < ({size} + 3) / 4; ++g) {{")
-        ctx.line("        const int64_t r = 4 * g;")
-        ctx.line(f"        if (r + 4 <= {size}) {{")
-        ctx.line(f"          {acc_c} s4[4];")
-        ctx.line(f"          {kernel}_unit4(px + r * {count}, {count}, {count}, s4);")
-        ctx.line(f"          for (int q = 0; q < 4; ++q) {acc}[r + q] += s4[q];")
-        ctx.line("        } else {")
-        ctx.line(f"          for (int64_t k = r; k < {size}; ++k) {acc}[k] += {kernel}_unit(px + k * {count}, {count}, 1);")
-        ctx.line("        }")
-        ctx.line("      }")
-        ctx.line("    }")
-        ctx.line("  }")
-        return
-    ctx.helper("sg_thread_share", _THREAD_SHARE)
-
-    def val(a: str) -> str:
-        return f"({acc_c})({val_c}){a}[k]"
-
-    # a single output column is a pairwise sum down the column in the walk
-    ctx.line(f"  if (sg_is_contiguous(&{xn}) && {count} > 1 && {size} > 1) {{")
-    ctx.line(f"    const {in_c} *restrict px = (const {in_c} *){xn}.data;")
-    ctx.line(f"    #pragma omp parallel {big}")
-    ctx.line("    {")
-    ctx.line("      int64_t lo, hi;")
-    ctx.line(f"      sg_thread_share({size}, 8, &lo, &hi);")
-    ctx.line(f"      for (int64_t t0 = lo; t0 < hi; t0 += {_COLUMN_TILE}) {{")
-    ctx.line(f"        const int64_t w = hi - t0 > {_COLUMN_TILE} ? {_COLUMN_TILE} : hi - t0;")
-    ctx.line(f"        {acc_c} *restrict o = {acc} + t0;")
-    ctx.line("        int64_t r = 0;")
-    ctx.line(f"        for (; r + 4 <= {count}; r += 4) {{")
-    ctx.line(f"          const {in_c} *restrict a0 = px + r * {size} + t0;")
-    ctx.line(f"          const {in_c} *restrict a1 = a0 + {size};")
-    ctx.line(f"          const {in_c} *restrict a2 = a1 + {size};")
-    ctx.line(f"          const {in_c} *restrict a3 = a2 + {size};")
-    ctx.line("          #pragma omp simd")
-    ctx.line(f"          for (int64_t k = 0; k < w; ++k) o[k] += ({val('a0')} + {val('a1')}) + ({val('a2')} + {val('a3')});")
-    ctx.line("        }")
-    ctx.line(f"        for (; r < {count}; ++r) {{")
-    ctx.line(f"          const {in_c} *restrict b = px + r * {size} + t0;")
-    ctx.line("          #pragma omp simd")
-    ctx.line(f"          for (int64_t k = 0; k < w; ++k) o[k] += {val('b')};")
-    ctx.line("        }")
-    ctx.line("      }")
-    ctx.line("    }")
-    ctx.line("  }")
+def sum_kernel(ctx: EmitContext, kernel: str, in_c: str, val_c: str, acc_c: str) -> None:
+    """Make the sum kernels ``kernel`` (SG_DEFINE_SUM of csrc/symgraph_runtime.h: the walk,
+    its pairwise pieces and the threaded drivers) available to the segment: declared, when
+    the segment links the prebuilt runtime library and it has them, else defined here."""
+    args = f"{kernel}, {in_c}, {val_c}, {acc_c}"
+    if ctx.links_runtime and (kernel, in_c, val_c, acc_c) in runtime.prebuilt_sums():
+        ctx.helper(kernel, f"SG_DECLARE_SUM({args})")
+    else:
+        ctx.helper(kernel, f"SG_DEFINE_SUM({args})")
 
 
 @emit.register(Sum)
@@ -611,7 +532,7 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
     ctx.line(f"      const int64_t n_out = sg_size(&{o});")
     if kind == "sum":
         kernel = f"sg_sum_{dtype}_{dtype}"
-        ctx.helper(kernel, f"SG_DEFINE_SUM({kernel}, {c}, {c}, double)")
+        sum_kernel(ctx, kernel, c, c, "double")
         ctx.line("      double *acc = (double *)malloc(n_out ? n_out * sizeof(double) : 1);")
         ctx.line(f"      if (!acc) {{ free({tmp}.data); " + ctx.fail("out of memory") + " }")
         ctx.line("      for (int64_t k = 0; k < n_out; ++k) acc[k] = 0.0;")

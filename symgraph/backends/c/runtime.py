@@ -1,0 +1,99 @@
+"""The prebuilt runtime library: C that every compiled function shares, built once.
+
+Generated code needs the same support functions again and again: array allocation, the
+workspace, shape formatting, strided copies, the reduction planner, and the sum kernels
+of the common dtypes (with their threaded drivers). As static functions of
+csrc/symgraph_runtime.h they used to be compiled into every generated library, which was
+about a third of gcc's time on a typical training step (issue 6, W4 cold: the W2 step's
+entry unit took 1.0 s of gcc CPU, 0.45 s with them declared instead of defined).
+
+``pip install`` builds csrc/symgraph_rt.c into the extension module ``symgraph._sgrt``
+(pyproject.toml, ``[tool.setuptools] ext-modules``); it is an ordinary shared library
+with a token Python module around it. Generated sources then start with
+``#define SG_RT_LINKED``, which turns the header's definitions into declarations, and
+build.py links them against the library. Where it is missing (a checkout used without
+installing, a failed optional build) or older than the C sources it was built from (an
+editable install whose csrc/ changed since: a warning says so), generated code compiles
+the functions itself as before, with the same results, only more slowly. Setting
+``SYMGRAPH_NO_PREBUILT_RUNTIME=1`` does the same on purpose. Sanitizer builds (``config.cflags``)
+do too, so that the sanitizer sees the runtime's code.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+import warnings
+from pathlib import Path
+
+#: the C source of the library, in csrc/
+SOURCE = "symgraph_rt.c"
+#: the line a generated source starts with when it links the library
+LINKED_LINE = "#define SG_RT_LINKED 1"
+
+_SUM = re.compile(r"^SG_DEFINE_SUM\((\w+), ([\w ]+?), ([\w ]+?), ([\w ]+?)\)", re.MULTILINE)
+
+
+@functools.cache
+def _module_path() -> Path | None:
+    spec = importlib.util.find_spec("symgraph._sgrt")
+    return Path(spec.origin) if spec is not None and spec.origin else None
+
+
+@functools.cache
+def library() -> Path | None:
+    """The runtime library built when symgraph was installed, or None where there is none,
+    or (in a checkout installed in editable mode) it is older than a C source it was built
+    from: a warning then says to reinstall."""
+    if os.environ.get("SYMGRAPH_NO_PREBUILT_RUNTIME"):
+        return None
+    from symgraph.backends.c import build as cbuild
+
+    path = _module_path()
+    if path is None or not path.is_file():
+        return None
+    try:
+        csrc = cbuild.csrc_dir()
+    except Exception:  # noqa: BLE001 - no headers: nothing can be compiled anyway
+        return None
+    # a regular install puts the headers and the library in place together; a checkout's
+    # csrc/ may have changed since `pip install -e .` built the library
+    if csrc.resolve() == (path.parent.parent / "csrc").resolve():
+        built = path.stat().st_mtime
+        newer = [src.name for src in (csrc / SOURCE, *csrc.glob("*.h"))
+                 if src.is_file() and src.stat().st_mtime > built]
+        if newer:
+            warnings.warn(f"symgraph's prebuilt C runtime library is older than {', '.join(sorted(newer))}: "
+                          "generated code compiles the runtime itself, which is slower; rebuild the library "
+                          "with `pip install -e .`", RuntimeWarning, stacklevel=2)
+            return None
+    return path
+
+
+def identity() -> str:
+    """What a cache key needs to know of the library: where it is and which build."""
+    path = library()
+    if path is None:
+        return "runtime: none"
+    st = path.stat()
+    return f"runtime: {path} {st.st_size} {st.st_mtime_ns}"
+
+
+@functools.cache
+def prebuilt_sums() -> frozenset[tuple[str, str, str, str]]:
+    """(name, input C type, value C type, accumulator C type) of each sum kernel the
+    library defines (its ``SG_DEFINE_SUM`` lines)."""
+    from symgraph.backends.c import build as cbuild
+
+    try:
+        text = (cbuild.csrc_dir() / SOURCE).read_text()
+    except (OSError, Exception):  # noqa: BLE001
+        return frozenset()
+    return frozenset(tuple(m.groups()) for m in _SUM.finditer(text))  # type: ignore[misc]
+
+
+def links(source: str) -> bool:
+    """Whether a generated source was written to link the library."""
+    return source.startswith(LINKED_LINE + "\n") or f"\n{LINKED_LINE}\n" in source
