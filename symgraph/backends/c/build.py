@@ -32,9 +32,35 @@ int sg_segment(sg_array *sg_in, sg_array *sg_out, sg_error *err, sg_ws_slot *sg_
 void sg_ws_release(sg_ws_slot *ws, int64_t n);
 """
 
-ffi = cffi.FFI()
-ffi.cdef(CDEF)
-ffi.cdef("void free(void *);")
+#: what build.py declares to cffi beside CDEF
+LIBC_CDEF = "void free(void *);"
+
+
+def _parsed_ffi() -> Any:
+    parsed = cffi.FFI()
+    parsed.cdef(CDEF)
+    parsed.cdef(LIBC_CDEF)
+    return parsed
+
+
+def _load_ffi() -> Any:
+    """The FFI of CDEF: the pre-parsed one of _ffi.py, else parsed here (slower to import)."""
+    try:
+        from symgraph.backends.c._ffi import ffi as prepared
+
+        return prepared
+    except Exception:  # noqa: BLE001 - another cffi version, say: parse the declarations
+        return _parsed_ffi()
+
+
+def write_ffi_module(path: Path) -> None:
+    """Write CDEF's pre-parsed FFI (cffi's out-of-line ABI mode) to ``path``, as _ffi.py."""
+    builder = _parsed_ffi()
+    builder.set_source("symgraph.backends.c._ffi", None)
+    builder.emit_python_code(str(path))
+
+
+ffi = _load_ffi()
 libc = ffi.dlopen(None)
 
 
@@ -264,5 +290,25 @@ def _check(returncode: int, cmd: list[str], src: Path, stderr: str) -> None:
         )
 
 
+#: every library loaded, kept open for the life of the process: the fast call path holds
+#: raw pointers to their functions (an in-line FFI keeps its libraries the same way; the
+#: pre-parsed one of _ffi.py would close one as soon as its object is collected)
+_loaded: list[Any] = []
+
+
 def load_library(path: Path) -> Any:
-    return ffi.dlopen(str(path))
+    lib = ffi.dlopen(str(path))
+    _loaded.append(lib)
+    return lib
+
+
+if __name__ == "__main__":  # python -m symgraph.backends.c.build --write-ffi
+    import sys
+
+    if sys.argv[1:] != ["--write-ffi"]:
+        raise SystemExit("usage: python -m symgraph.backends.c.build --write-ffi")
+    target = Path(__file__).with_name("_ffi.py")
+    text = target.read_text()
+    write_ffi_module(target)
+    generated = target.read_text().replace("# auto-generated file\n", "")
+    target.write_text(text[: text.index('"""', 3) + 4] + generated)

@@ -148,3 +148,27 @@ def test_functions_with_updates_or_a_nan_guard_keep_the_python_path() -> None:
     with sg.config.change_flags(nan_guard=True):
         guarded = sg.compile_function([x], T.log(x), mode="c")
     assert guarded._c_call is None
+
+
+# -- the pre-parsed cffi declarations ---------------------------------------------------------
+def test_the_preparsed_ffi_module_describes_the_same_types_as_cdef() -> None:
+    # symgraph/backends/c/_ffi.py is build.CDEF parsed ahead of time (no pycparser at import);
+    # a CDEF changed without regenerating it (python -m symgraph.backends.c.build --write-ffi)
+    # fails here
+    from symgraph.backends.c import _ffi, build
+
+    parsed = build._parsed_ffi()
+    assert build.ffi is _ffi.ffi
+    for struct in ("sg_array", "sg_error", "sg_ws_slot"):
+        assert _ffi.ffi.sizeof(struct) == parsed.sizeof(struct)
+        fields = parsed.typeof(struct).fields
+        assert [name for name, _ in _ffi.ffi.typeof(struct).fields] == [name for name, _ in fields]
+        for name, field in fields:
+            assert _ffi.ffi.offsetof(struct, name) == field.offset
+            assert _ffi.ffi.typeof(struct).fields[[n for n, _ in fields].index(name)][1].type.cname == field.type.cname
+    lib = _ffi.ffi.dlopen(None)
+    assert _ffi.ffi.typeof(lib.free).cname == parsed.typeof(parsed.dlopen(None).free).cname
+    # the entry points generated code defines: same signatures
+    for fn in ("sg_segment", "sg_ws_release"):
+        declared = [line for line in build.CDEF.splitlines() if f" {fn}(" in line]
+        assert len(declared) == 1

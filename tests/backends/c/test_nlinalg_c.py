@@ -180,16 +180,19 @@ def test_solve_matches_py_for_vector_and_matrix_right_hand_sides(dtypes: tuple[s
     tolerance = max(_tolerance(dtypes[0]), _tolerance(dtypes[1]))
     if "float32" in dtypes and dtypes != ("float32", "float32") and "int" not in dtypes[0]:
         tolerance = _tolerance("float64")
+    # solutions are O(1): a float32 element near zero is off by float32 rounding of the
+    # others, not by rtol of itself (seed 20 gave 8.3595e-05 against 8.3561e-05)
+    atol = 1e-5 if tolerance > 1e-6 else 1e-10
     for n, k in ((1, 1), (4, 3), (6, 1)):
         a_value = LAYOUTS[layout](_well_conditioned(n, dtypes[0]))
         b_value = (rng.normal(size=(n, k)) * 3).astype(dtypes[1])
         agree([a, b_mat], T.nlinalg.solve(a, b_mat), [a_value, LAYOUTS[layout](b_value)],
-              rtol=tolerance, atol=1e-10)
+              rtol=tolerance, atol=atol)
         agree([a, b_vec], T.nlinalg.solve(a, b_vec), [a_value, b_value[:, 0]], rtol=tolerance,
-              atol=1e-10)
+              atol=atol)
         # a strided vector
         agree([a, b_vec], T.nlinalg.solve(a, b_vec), [a_value, b_value[::-1, 0]], rtol=tolerance,
-              atol=1e-10)
+              atol=atol)
 
 
 def test_solve_with_empty_operands() -> None:
