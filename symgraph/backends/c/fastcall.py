@@ -1,21 +1,26 @@
-"""The fast call path: a small CPython extension (csrc/symgraph_call.c) built on first use.
+"""The fast call path: a small CPython extension (csrc/symgraph_call.c), built at install.
 
 Generated segments are plain C called through cffi. Marshalling NumPy arrays into the
 segment's ``sg_array`` structs from Python costs ~10 us per call; the extension does the
-same in C in well under a microsecond. It is built once per Python and NumPy version into
-the compile cache, like any generated code. Where it cannot be built (no Python headers,
-say), :func:`caller_module` returns None and segments use the cffi path, which gives the
-same results, only with more overhead per call.
+same in C in well under a microsecond. ``pip install`` builds it as ``symgraph._sgcall``
+(pyproject.toml; csrc/build_backend.py puts NumPy's headers on gcc's path). Where that
+build is missing or stale (backends/c/runtime.py), it is built once per Python and NumPy
+version into the compile cache, like any generated code; where it cannot be built (no
+Python headers, say), :func:`caller_module` returns None and segments use the cffi path,
+which gives the same results, only with more overhead per call.
 
-gcc takes about a quarter of a second on it, and a cold compile needs the module only
-once its segments are built: build.py therefore starts that gcc (:func:`start_build`)
-next to the segments' own, and :func:`caller_module` waits for it (issue 6, W4 cold).
+gcc takes about a quarter of a second on it, a quarter of a cold compile of a training
+step (issue 6, W4 cold), hence the build at install. When it is built into the cache, a
+cold compile needs the module only once its segments are built: build.py therefore
+starts that gcc (:func:`start_build`) next to the segments' own, and
+:func:`caller_module` waits for it.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import importlib
 import importlib.machinery
 import importlib.util
 import os
@@ -79,7 +84,7 @@ def start_build(cache_root: str) -> bool:
 
 
 def _start_build(root: str) -> bool:
-    if root in _in_flight or root in _settled or cbuild.compiler() is None:
+    if root in _in_flight or root in _settled or cbuild.compiler() is None or _prebuilt_module() is not None:
         return False
     try:
         cache, key = _cache_and_key(root)
@@ -131,8 +136,28 @@ def _build(source: Path, out: Path) -> None:
 
 
 @functools.cache
+def _prebuilt_module() -> ModuleType | None:
+    """The extension as installing symgraph built it (``symgraph._sgcall``), if there is one
+    built from the current sources (backends/c/runtime.py)."""
+    if os.environ.get("SYMGRAPH_NO_PREBUILT_RUNTIME"):
+        return None
+    from symgraph.backends.c import runtime
+
+    if runtime.prebuilt("symgraph._sgcall", ["symgraph_call.c", "symgraph_runtime.h"]) is None:
+        return None
+    try:
+        return importlib.import_module("symgraph._sgcall")
+    except ImportError:  # built against an incompatible NumPy, say: build it as usual
+        return None
+
+
+@functools.cache
 def caller_module(cache_root: str) -> ModuleType | None:
-    """The ``_sgcall`` extension module, built into the cache at ``cache_root`` if needed."""
+    """The ``_sgcall`` extension module: the one installing symgraph built, else one built
+    into the cache at ``cache_root`` if needed."""
+    prepared = _prebuilt_module()
+    if prepared is not None:
+        return prepared
     if cbuild.compiler() is None:
         return None
     root = os.path.abspath(cache_root)

@@ -37,9 +37,35 @@ _SUM = re.compile(r"^SG_DEFINE_SUM\((\w+), ([\w ]+?), ([\w ]+?), ([\w ]+?)\)", r
 
 
 @functools.cache
-def _module_path() -> Path | None:
-    spec = importlib.util.find_spec("symgraph._sgrt")
+def _module_path(name: str = "symgraph._sgrt") -> Path | None:
+    spec = importlib.util.find_spec(name)
     return Path(spec.origin) if spec is not None and spec.origin else None
+
+
+def prebuilt(name: str, sources: list[str]) -> Path | None:
+    """The file of the extension module ``name`` that installing symgraph built from the C
+    files ``sources`` (in csrc/), or None where there is none or, in a checkout installed in
+    editable mode, it is older than one of them (a warning then says to reinstall)."""
+    from symgraph.backends.c import build as cbuild
+
+    path = _module_path(name)
+    if path is None or not path.is_file():
+        return None
+    try:
+        csrc = cbuild.csrc_dir()
+    except Exception:  # noqa: BLE001 - no headers: nothing can be compiled anyway
+        return None
+    # a regular install puts the headers and the library in place together; a checkout's
+    # csrc/ may have changed since `pip install -e .` built the library
+    if csrc.resolve() == (path.parent.parent / "csrc").resolve():
+        built = path.stat().st_mtime
+        newer = [src for src in sources if (csrc / src).is_file() and (csrc / src).stat().st_mtime > built]
+        if newer:
+            warnings.warn(f"symgraph's prebuilt {path.name} is older than {', '.join(sorted(newer))}: symgraph "
+                          "builds that code itself instead, which is slower; rebuild it with `pip install -e .`",
+                          RuntimeWarning, stacklevel=3)
+            return None
+    return path
 
 
 @functools.cache
@@ -51,25 +77,11 @@ def library() -> Path | None:
         return None
     from symgraph.backends.c import build as cbuild
 
-    path = _module_path()
-    if path is None or not path.is_file():
-        return None
     try:
-        csrc = cbuild.csrc_dir()
-    except Exception:  # noqa: BLE001 - no headers: nothing can be compiled anyway
+        headers = [h.name for h in cbuild.csrc_dir().glob("*.h")]
+    except Exception:  # noqa: BLE001
         return None
-    # a regular install puts the headers and the library in place together; a checkout's
-    # csrc/ may have changed since `pip install -e .` built the library
-    if csrc.resolve() == (path.parent.parent / "csrc").resolve():
-        built = path.stat().st_mtime
-        newer = [src.name for src in (csrc / SOURCE, *csrc.glob("*.h"))
-                 if src.is_file() and src.stat().st_mtime > built]
-        if newer:
-            warnings.warn(f"symgraph's prebuilt C runtime library is older than {', '.join(sorted(newer))}: "
-                          "generated code compiles the runtime itself, which is slower; rebuild the library "
-                          "with `pip install -e .`", RuntimeWarning, stacklevel=2)
-            return None
-    return path
+    return prebuilt("symgraph._sgrt", [SOURCE, *headers])
 
 
 def identity() -> str:

@@ -191,7 +191,31 @@ def test_kernel_groups_share_the_support_code_and_balance_by_length():
     assert len(cbuild._kernel_groups(section, 20)) == len(kernels)  # never an empty group
 
 
-def test_the_fast_call_extension_builds_while_the_segment_does(monkeypatch, tmp_path):
+@pytest.fixture
+def no_prebuilt_fast_call(monkeypatch):
+    """As where installing symgraph did not build the fast call extension: it is built into
+    the compile cache on first use."""
+    from symgraph.backends.c import fastcall
+
+    monkeypatch.setattr(fastcall, "_prebuilt_module", lambda: None)
+
+
+def test_the_fast_call_extension_built_at_install_is_used_and_nothing_is_built(monkeypatch, tmp_path):
+    from symgraph.backends.c import fastcall
+
+    if fastcall._prebuilt_module() is None:
+        pytest.skip("this install did not build symgraph._sgcall (pip install -e .)")
+    started = _recording(monkeypatch)
+    x = T.dvector("x")
+    with sg.config.change_flags(compiledir=str(tmp_path)):
+        f = _both([x], [T.exp(x) * 2.0], [np.linspace(-1, 1, 5)])
+    assert not [cmd for cmd in started if any(str(a).endswith("symgraph_call.c") for a in cmd)]
+    assert fastcall.caller_module(str(tmp_path)).__name__ == "symgraph._sgcall"
+    assert f.maker.runner.steps[0][1].caller is not None
+    assert not fastcall.start_build(str(tmp_path)) and not list(tmp_path.glob("runtime/*"))
+
+
+def test_the_fast_call_extension_builds_while_the_segment_does(monkeypatch, tmp_path, no_prebuilt_fast_call):
     from symgraph.backends.c import fastcall
 
     monkeypatch.setattr(cbuild, "SPLIT_SOURCE", 0)
@@ -218,7 +242,7 @@ def test_the_fast_call_extension_builds_while_the_segment_does(monkeypatch, tmp_
     assert not list(tmp_path.glob("runtime/*/*/.bg-*"))  # its output was moved into the cache
 
 
-def test_the_fast_call_extension_is_not_built_again_where_the_cache_has_it(tmp_path):
+def test_the_fast_call_extension_is_not_built_again_where_the_cache_has_it(tmp_path, no_prebuilt_fast_call):
     from symgraph.backends.c import fastcall
 
     root = str(tmp_path)
@@ -230,7 +254,7 @@ def test_the_fast_call_extension_is_not_built_again_where_the_cache_has_it(tmp_p
     assert not fastcall.start_build(root)  # the cache has it
 
 
-def test_a_background_build_that_died_is_done_again_in_the_foreground(tmp_path):
+def test_a_background_build_that_died_is_done_again_in_the_foreground(tmp_path, no_prebuilt_fast_call):
     from symgraph.backends.c import fastcall
 
     root = str(tmp_path)
@@ -242,7 +266,7 @@ def test_a_background_build_that_died_is_done_again_in_the_foreground(tmp_path):
     assert not list(tmp_path.glob("runtime/*/*/.bg-*"))
 
 
-def test_a_failed_background_build_falls_back_to_the_cffi_call_path(monkeypatch, tmp_path):
+def test_a_failed_background_build_falls_back_to_the_cffi_call_path(monkeypatch, tmp_path, no_prebuilt_fast_call):
     from symgraph.backends.c import fastcall
 
     real_command = fastcall._command

@@ -110,11 +110,11 @@ def test_a_library_older_than_the_checkouts_c_sources_is_not_used(tmp_path, monk
     old = time.time() - 100
     os.utime(library, (old, old))
     (csrc / "symgraph_runtime.h").write_text("/* changed */\n")
-    monkeypatch.setattr(runtime, "_module_path", lambda: library)
+    monkeypatch.setattr(runtime, "_module_path", lambda name="symgraph._sgrt": library)
     monkeypatch.setattr(cbuild, "csrc_dir", lambda: csrc)
     runtime.library.cache_clear()
     try:
-        with pytest.warns(RuntimeWarning, match="older than symgraph_runtime.h.*pip install -e"):
+        with pytest.warns(RuntimeWarning, match="_sgrt.so is older than symgraph_runtime.h.*pip install -e"):
             assert runtime.library() is None
         runtime.library.cache_clear()
         os.utime(library, None)  # rebuilt: newer than its sources
