@@ -452,5 +452,14 @@ PyMODINIT_FUNC PyInit__sgcall(void) {
         Py_DECREF(m);
         return NULL;
     }
+#ifdef SG_SOURCES_HASH
+    /* built at install: which C sources it was built from (csrc/build_backend.py) */
+#define SG_STRINGIFY_(x) #x
+#define SG_STRINGIFY(x) SG_STRINGIFY_(x)
+    if (PyModule_AddStringConstant(m, "SOURCES_HASH", SG_STRINGIFY(SG_SOURCES_HASH)) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#endif
     return m;
 }

@@ -209,6 +209,7 @@ def assemble(ctx: EmitContext, nodes: list[Apply], node_lines: list[list[str]],
         '#include "symgraph_runtime.h"',
         '#include "symgraph_math.h"',
         '#include "symgraph_vecmath.h"',
+        '#include "symgraph_nnet.h"',
     ]
     if ctx.uses_blas:
         lines.append("#include <cblas.h>")

@@ -22,6 +22,7 @@ do too, so that the sanitizer sees the runtime's code.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import os
 import re
@@ -42,10 +43,29 @@ def _module_path(name: str = "symgraph._sgrt") -> Path | None:
     return Path(spec.origin) if spec is not None and spec.origin else None
 
 
+def sources_hash(csrc: Path) -> str:
+    """A hash of the C sources an install builds (every file of csrc/ but Python's). The
+    build backend (csrc/build_backend.py, which loads this file on its own) compiles it into
+    the extension modules as their ``SOURCES_HASH``; comparing it with the checkout's tells
+    whether they were built from these sources, whatever the files' times say (git
+    rewrites files it stashes or checks out)."""
+    digest = hashlib.sha256()
+    for src in sorted(csrc.iterdir()):
+        if src.is_file() and src.suffix in (".c", ".h"):
+            digest.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
+    return "h" + digest.hexdigest()[:32]
+
+
+@functools.cache
+def _current_hash(csrc: str) -> str:
+    return sources_hash(Path(csrc))
+
+
 def prebuilt(name: str, sources: list[str]) -> Path | None:
     """The file of the extension module ``name`` that installing symgraph built from the C
-    files ``sources`` (in csrc/), or None where there is none or, in a checkout installed in
-    editable mode, it is older than one of them (a warning then says to reinstall)."""
+    files ``sources`` (in csrc/), or None where there is none or it was built from other
+    sources than the checkout's (an editable install whose csrc/ changed since): a warning
+    then says to reinstall."""
     from symgraph.backends.c import build as cbuild
 
     path = _module_path(name)
@@ -55,16 +75,25 @@ def prebuilt(name: str, sources: list[str]) -> Path | None:
         csrc = cbuild.csrc_dir()
     except Exception:  # noqa: BLE001 - no headers: nothing can be compiled anyway
         return None
-    # a regular install puts the headers and the library in place together; a checkout's
-    # csrc/ may have changed since `pip install -e .` built the library
-    if csrc.resolve() == (path.parent.parent / "csrc").resolve():
+    try:
+        recorded = getattr(importlib.import_module(name), "SOURCES_HASH", None)
+    except ImportError:
+        return None
+    if recorded is not None:
+        stale = recorded != _current_hash(str(csrc))
+        what = "C sources"
+    elif csrc.resolve() == (path.parent.parent / "csrc").resolve():
+        # built without csrc/build_backend.py: compare times with the checkout's sources
         built = path.stat().st_mtime
         newer = [src for src in sources if (csrc / src).is_file() and (csrc / src).stat().st_mtime > built]
-        if newer:
-            warnings.warn(f"symgraph's prebuilt {path.name} is older than {', '.join(sorted(newer))}: symgraph "
-                          "builds that code itself instead, which is slower; rebuild it with `pip install -e .`",
-                          RuntimeWarning, stacklevel=3)
-            return None
+        stale, what = bool(newer), ", ".join(sorted(newer))
+    else:
+        stale = False  # a regular install puts the headers and the library in place together
+    if stale:
+        warnings.warn(f"symgraph's prebuilt {path.name} was built from other {what} than {csrc}'s: symgraph "
+                      "builds that code itself instead, which is slower; rebuild it with `pip install -e .`",
+                      RuntimeWarning, stacklevel=3)
+        return None
     return path
 
 
@@ -85,12 +114,19 @@ def library() -> Path | None:
 
 
 def identity() -> str:
-    """What a cache key needs to know of the library: where it is and which build."""
+    """What a cache key needs to know of the library: where it is (generated libraries
+    record its path) and what it holds (a hash of the file, so that reinstalling the same
+    build keeps the compile cache valid)."""
     path = library()
     if path is None:
         return "runtime: none"
     st = path.stat()
-    return f"runtime: {path} {st.st_size} {st.st_mtime_ns}"
+    return f"runtime: {path} {_digest(str(path), st.st_size, st.st_mtime_ns)}"
+
+
+@functools.cache
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @functools.cache
@@ -104,6 +140,21 @@ def prebuilt_sums() -> frozenset[tuple[str, str, str, str]]:
     except (OSError, Exception):  # noqa: BLE001
         return frozenset()
     return frozenset(tuple(m.groups()) for m in _SUM.finditer(text))  # type: ignore[misc]
+
+
+_SOFTMAX = re.compile(r"^SG_DEFINE_SOFTMAX_ROW\((.+)\)\s*$", re.MULTILINE)
+
+
+@functools.cache
+def prebuilt_softmax_rows() -> frozenset[str]:
+    """The argument lists of the library's ``SG_DEFINE_SOFTMAX_ROW`` lines (as emitted)."""
+    from symgraph.backends.c import build as cbuild
+
+    try:
+        text = (cbuild.csrc_dir() / SOURCE).read_text()
+    except (OSError, Exception):  # noqa: BLE001
+        return frozenset()
+    return frozenset(m.group(1) for m in _SOFTMAX.finditer(text))
 
 
 def links(source: str) -> bool:

@@ -146,10 +146,13 @@ def test_softmax_emitter_runs_the_vectorized_row_kernel(fn):
     x = T.dmatrix("x")
     f = sg.compile_function([x], fn(x), mode="c")
     source = _source(f)
-    name = "log_softmax" if fn is T.nnet.log_softmax else "softmax"
-    assert f"static void sg_{name}_row_float64_float64(" in source
-    assert "reduction(max:m)" in source and "sg_vexp_f64(" in source
-    assert "#pragma omp parallel for schedule(static)" in source
+    name = f"sg_{'log_softmax' if fn is T.nnet.log_softmax else 'softmax'}_row_float64_float64"
+    # the row kernel of csrc/symgraph_nnet.h (vectorized max, sg_vexp, rows across threads):
+    # defined in the segment, or declared from the prebuilt runtime library
+    assert re.search(rf"SG_(DEFINE|DECLARE)_SOFTMAX_ROW\({name}, double, double", source)
+    assert f"{name}_rows(px, po, lines, L, big, 0);" in source
+    if "SG_DEFINE_SOFTMAX_ROW" in source:
+        assert "sg_vexp_f64, sg_shifted_exp_f64, 1, 8)" in source
     assert not re.search(r"(?<![\w])exp\(", source)
 
 
@@ -230,13 +233,20 @@ def test_max_with_a_finite_initial_runs_in_python_and_matches_numpy() -> None:
 # -- W7: the softmax row kernel's exp pass and the threaded sums ------------------------------
 
 def test_softmax_row_kernel_prefetches_the_next_line_and_takes_the_shifted_exp():
+    from symgraph.backends.c import build
+
+    header = (build.csrc_dir() / "symgraph_nnet.h").read_text()
+    assert "__builtin_prefetch(next + q" in header
+    assert "i + 1 < lines ? px + (i + 1) * L : NULL" in header
+    assert re.search(r"if \(HAS_SHIFTED && shifted\) \{ *\\\n\s*_Pragma\(\"omp simd reduction\(\+:total\)\"\)",
+                     header)
     x = T.dmatrix("x")
     for fn in [T.nnet.softmax, T.nnet.log_softmax]:
-        source = _source(sg.compile_function([x], fn(x), mode="c"))
-        assert "__builtin_prefetch(next + q" in source
-        assert "i + 1 < lines ? px + (i + 1) * L : NULL" in source
-        assert re.search(r"if \(shifted\) \{\n\s*#pragma omp simd reduction\(\+:total\)\n\s*for .*"
-                         r"sg_shifted_exp_f64\(", source)
+        with sg.config.change_flags(cflags="-DSG_TEST_EXTRA_FLAG=1"):  # the kernel compiled in
+            source = _source(sg.compile_function([x], fn(x), mode="c"))
+        # float64 lines take the shifted exp where their max is finite
+        assert re.search(r"SG_DEFINE_SOFTMAX_ROW\(\w+_float64_float64, double, double, [01], sg_vexp_f64, "
+                         r"sg_shifted_exp_f64, 1, 8\)", source)
 
 
 @pytest.mark.parametrize("fn", [T.nnet.softmax, T.nnet.log_softmax])
@@ -384,12 +394,10 @@ def test_shifted_exp_is_sg_vexp_bit_for_bit_on_nonpositive_arguments(tmp_path):
     import cffi
 
     from symgraph.backends.c import build
-    from symgraph.backends.c.emit.nnet import _SHIFTED_EXP_F64
-
     loop = ("void t_{0}(int64_t n, const double *restrict x, double *restrict y) "
             "{{ _Pragma(\"omp simd\") for (int64_t i = 0; i < n; ++i) y[i] = {1}(x[i]); }}")
     src = tmp_path / "shifted.c"
-    src.write_text("\n".join(['#include <stdint.h>', '#include "symgraph_vecmath.h"', _SHIFTED_EXP_F64,
+    src.write_text("\n".join(['#include <stdint.h>', '#include "symgraph_nnet.h"',
                               loop.format("shifted", "sg_shifted_exp_f64"),
                               loop.format("general", "sg_vexp_f64")]) + "\n")
     lib = tmp_path / "shifted.so"

@@ -100,8 +100,26 @@ def test_without_the_library_generated_code_compiles_the_runtime_itself(tmp_path
     assert out.stdout.split() == ["None", "False", "True"]
 
 
-def test_a_library_older_than_the_checkouts_c_sources_is_not_used(tmp_path, monkeypatch):
-    # an editable install whose csrc/ changed after `pip install -e .` built the library
+def test_a_library_built_from_other_c_sources_is_not_used(monkeypatch):
+    # an editable install whose csrc/ changed after `pip install -e .` built the library:
+    # the hash the build compiled in (csrc/build_backend.py) differs from the checkout's
+    path = runtime._module_path("symgraph._sgrt")
+    if path is None:
+        pytest.skip("no prebuilt runtime library in this install (pip install -e .)")
+    import symgraph._sgrt as module
+
+    assert module.SOURCES_HASH == runtime.sources_hash(cbuild.csrc_dir())
+    monkeypatch.setattr(runtime, "_current_hash", lambda csrc: "h-other-sources")
+    runtime.library.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="_sgrt.* was built from other C sources than .*pip install -e"):
+            assert runtime.library() is None
+    finally:
+        runtime.library.cache_clear()
+
+
+def test_without_a_recorded_hash_a_library_older_than_the_checkouts_sources_is_not_used(tmp_path, monkeypatch):
+    # a build that did not go through csrc/build_backend.py: the files' times decide
     csrc, package = tmp_path / "csrc", tmp_path / "symgraph"
     csrc.mkdir()
     package.mkdir()
@@ -112,12 +130,42 @@ def test_a_library_older_than_the_checkouts_c_sources_is_not_used(tmp_path, monk
     (csrc / "symgraph_runtime.h").write_text("/* changed */\n")
     monkeypatch.setattr(runtime, "_module_path", lambda name="symgraph._sgrt": library)
     monkeypatch.setattr(cbuild, "csrc_dir", lambda: csrc)
+    monkeypatch.setattr(runtime.importlib, "import_module", lambda name: object())  # no SOURCES_HASH
     runtime.library.cache_clear()
     try:
-        with pytest.warns(RuntimeWarning, match="_sgrt.so is older than symgraph_runtime.h.*pip install -e"):
+        with pytest.warns(RuntimeWarning, match="_sgrt.so was built from other symgraph_runtime.h"):
             assert runtime.library() is None
         runtime.library.cache_clear()
         os.utime(library, None)  # rebuilt: newer than its sources
         assert runtime.library() == library
     finally:
         runtime.library.cache_clear()
+
+
+@needs_library
+@pytest.mark.parametrize("prebuilt", sorted(runtime.prebuilt_softmax_rows()))
+def test_every_prebuilt_softmax_line_is_the_one_the_emitter_asks_for(prebuilt):
+    name, xt = prebuilt.split(", ")[:2]
+    dtype = {"float": "float32", "double": "float64"}[xt]
+    fn = T.nnet.log_softmax if name.startswith("sg_log_softmax") else T.nnet.softmax
+    x = T.matrix("x", dtype=dtype)
+    f = sg.compile_function([x], fn(x), mode="c")
+    assert f"SG_DECLARE_SOFTMAX_ROW({name}, {xt}, {xt})" in _source(f)
+
+
+@needs_library
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_prebuilt_and_compiled_in_kernels_give_the_same_bits(dtype, monkeypatch):
+    x = T.matrix("x", dtype=dtype)
+    outputs = [T.nnet.softmax(x), T.nnet.log_softmax(x), T.sum(x, axis=0), T.sum(x, axis=1), T.sum(x)]
+    rng = np.random.default_rng(5)
+    values = [(rng.standard_normal((700, 600)) * 30).astype(dtype), np.zeros((3, 1), dtype)]
+    values[0][3, 5] = np.inf
+    values[0][7] = -np.inf
+    prebuilt = sg.compile_function([x], outputs, mode="c")
+    monkeypatch.setattr(runtime, "library", lambda: None)
+    compiled = sg.compile_function([x], outputs, mode="c")
+    assert "SG_DEFINE_SOFTMAX_ROW" in _source(compiled) and "SG_DEFINE_SOFTMAX_ROW" not in _source(prebuilt)
+    for value in values:
+        for a, b in zip(prebuilt(value), compiled(value)):
+            np.testing.assert_array_equal(a, b)

@@ -13,7 +13,7 @@ line (its store misses, and the first-touch page faults of a fresh output, overl
 arithmetic; log-softmax stores ``x - max`` there, so its last pass runs in cache too) and
 prefetches the input line the thread runs next, whose max pass then reads it from cache.
 Where a line's max is finite, every ``x - max`` is <= 0 or NaN and the exp is the cheaper
-``sg_shifted_exp_f64`` below. (4000, 4000) float64, a fresh output each call, medians on a
+``sg_shifted_exp_f64`` of csrc/symgraph_nnet.h. (4000, 4000) float64, a fresh output each call, medians on a
 quiet machine: softmax 34.1 -> 27.6 ms on one thread, 17.2 -> 14.2 ms on two; log-softmax
 39.4 -> 28.5 and 20.2 -> 14.2 ms. A scratch line streamed out to the output with
 non-temporal stores was slower than the old kernel (one thread, 46.5 -> 50 ms): the OS
@@ -29,51 +29,22 @@ from __future__ import annotations
 import numpy as np
 
 from symgraph import scalar as ps
-from symgraph.backends.c.ctypes import ctype, suffix
+from symgraph.backends.c import runtime
+from symgraph.backends.c.ctypes import Unsupported, ctype, suffix
 from symgraph.backends.c.emit import EmitContext, emit
 from symgraph.backends.c.emit.vecmath import vector_call
 from symgraph.graph.node import Apply
 from symgraph.tensor.nnet import CrossentropyCategorical1Hot, LogSoftmax, Softmax
 
-#: elements of the exp pass between two rounds of prefetches of the next line
-_CHUNK = 256
-
-#: e^d for the d = x - max(x) of a line whose max is finite: d <= 0 or NaN. It is
-#: sg_vexp_f64 of csrc/symgraph_vecmath.h, bit for bit on that domain, without the steps
-#: only d > 0 needs (the overflow clamp, the choice of scaling by sign): 18% faster, and the
-#: exp pass is most of the kernel's time. Under vecmath=False it is sg_vexp_f64 (libm).
-_SHIFTED_EXP_F64 = """#ifdef SG_SCALAR_MATH
-#define sg_shifted_exp_f64 sg_vexp_f64
-#else
-SG_VINLINE double sg_shifted_exp_f64(double d) {
-    const int tiny = d < -746.0;  /* the result is +0: that of d = 0 times a zero scale */
-    const double dc = sg_vm_sel_f64(tiny, 0.0, d);
-    const double z = fma(dc, 0x1.71547652b82fep+0, SG_VM_SHIFT_F64);
-    const double n = z - SG_VM_SHIFT_F64;
-    double r = fma(-n, 0x1.62e42fefa39efp-1, dc);
-    r = fma(-n, 0x1.abc9e3b39803fp-56, r);
-    const double q = r + sg_vm_expm1_w_f64(r, 0.0);
-    /* (1 + q) 2^n = (1 + q) 2^(n + 60) 2^-60: n >= -1077, so 2^(n + 60) is normal */
-    const double s = sg_vm_f64((sg_vm_u64(z) + 1083) << 52);
-    return fma(q, s, s) * sg_vm_sel_f64(tiny, 0.0, 0x1p-60);
-}
-#endif"""
-
-
-def _shifted_exp(ctx: EmitContext, arg: str, dtype: str) -> str | None:
-    """The C call of the faster exp for ``arg <= 0`` (or NaN), or None for ``dtype``s
-    without one (float32 uses ``sg_vexp_f32`` throughout)."""
-    if dtype != "float64":
-        return None
-    ctx.helper("sg_shifted_exp_f64", _SHIFTED_EXP_F64)
-    return f"sg_shifted_exp_f64({arg})"
-
 
 def _row_kernel(ctx: EmitContext, in_dtype: str, out_dtype: str, log: bool) -> str:
-    """Define (once per segment) and name the C function
+    """Make available (once per segment) and name the C function
     ``void f(const X *x, O *o, int64_t n, const X *next)`` that writes the softmax
     (log-softmax) of the unit-stride line ``x[0:n]`` to ``o[0:n]`` and prefetches
-    ``next[0:n]`` (the line the thread runs next, or NULL) during its exp pass.
+    ``next[0:n]`` (the line the thread runs next, or NULL) during its exp pass, and
+    ``f_rows`` that runs it on every row of a C-contiguous array (SG_DEFINE_SOFTMAX_ROW of
+    csrc/symgraph_nnet.h; declared where the segment links the runtime library that has
+    it, else defined in the segment).
 
     ``o`` may be ``x`` itself (the gather path): every loop reads and writes the same index,
     and ``omp simd`` vectorizes it without alias checks. ``n`` is at least 1.
@@ -82,66 +53,17 @@ def _row_kernel(ctx: EmitContext, in_dtype: str, out_dtype: str, log: bool) -> s
     name = f"sg_{'log_softmax' if log else 'softmax'}_row_{in_dtype}_{out_dtype}"
     # one prefetch per 64-byte cache line of the next line
     line_step = max(1, 64 // np.dtype(in_dtype).itemsize)
-    lines = [
-        f"static void {name}(const {xt} *x, {ot} *o, int64_t n, const {xt} *next) {{",
-        # the max skips NaN (a lane-wise vmaxpd): a NaN makes its exp, so the sum and then
-        # every output NaN anyway, as NumPy's. An all -inf line has x - m = nan everywhere.
-        f"    {ot} m = ({ot})-INFINITY;",
-        "    #pragma omp simd reduction(max:m)",
-        f"    for (int64_t j = 0; j < n; ++j) {{ const {ot} v = ({ot})x[j]; m = v > m ? v : m; }}",
-        # an infinite max shifts by 0 (as the py backend): exp(x)/sum(exp(x)) as written;
-        # a finite one makes every x - m <= 0 or NaN
-        "    const int shifted = !isinf(m); (void)shifted;",
-        "    if (!shifted) m = 0;",
-        "    double total = 0.0;",
-    ]
-    arg = "d" if log else f"(({ot})x[j] - m)"
-
-    def body(exp: str | None) -> str:
-        """The exp loop's body: sum exp(x - m), store x - m (log) or its exp."""
-        if log:
-            return f"{{ const {ot} d = ({ot})x[j] - m; o[j] = d; total += (double){exp}; }}"
-        return f"{{ const {ot} e = {exp}; o[j] = e; total += (double)e; }}"
-
-    general = body(vector_call(ps.Exp, [arg], out_dtype))
-    shifted_exp = _shifted_exp(ctx, arg, out_dtype)
-    lines += [
-        # in chunks, each prefetching its part of the next line; short lines (or no next
-        # line) in one piece: the chunk loop cost lines of 3 to 30 elements 5-18%
-        f"    const int64_t chunk = next && n > {_CHUNK} ? {_CHUNK} : n;",
-        "    for (int64_t b = 0; b < n; b += chunk) {",
-        "        const int64_t end = n - b > chunk ? b + chunk : n;",
-        f"        if (chunk < n) for (int64_t q = b; q < end; q += {line_step}) __builtin_prefetch(next + q, 0, 3);",
-    ]
-    if shifted_exp is not None:
-        lines += [
-            "        if (shifted) {",
-            "            #pragma omp simd reduction(+:total)",
-            f"            for (int64_t j = b; j < end; ++j) {body(shifted_exp)}",
-            "            continue;",
-            "        }",
-        ]
-    lines += [
-        "        #pragma omp simd reduction(+:total)",
-        f"        for (int64_t j = b; j < end; ++j) {general}",
-        "    }",
-    ]
-    if log:
-        lines += [
-            f"    const {ot} lse = ({ot})log(total);",
-            "    #pragma omp simd",
-            "    for (int64_t j = 0; j < n; ++j) o[j] -= lse;",
-        ]
+    general = vector_call(ps.Exp, ["d"], out_dtype)
+    if general is None:  # not a float output: Unsupported, as ctype() says for the rest
+        raise Unsupported(f"softmax to {out_dtype}")
+    # float64 lines whose max is finite use the faster exp of arguments <= 0
+    shifted = "sg_shifted_exp_f64" if out_dtype == "float64" else general.split("(")[0]
+    args = (f"{name}, {xt}, {ot}, {int(log)}, {general.split('(')[0]}, {shifted}, "
+            f"{int(out_dtype == 'float64')}, {line_step}")
+    if ctx.links_runtime and args in runtime.prebuilt_softmax_rows():
+        ctx.helper(name, f"SG_DECLARE_SOFTMAX_ROW({name}, {xt}, {ot})")
     else:
-        lines += [
-            # a multiply, not a divide: vdivpd made the whole kernel 30% slower on one thread;
-            # e * (1 / sum) is within an ulp of e / sum
-            f"    const {ot} inv = ({ot})(1.0 / total);",
-            "    #pragma omp simd",
-            "    for (int64_t j = 0; j < n; ++j) o[j] *= inv;",
-        ]
-    lines.append("}")
-    ctx.helper(name, "\n".join(lines))
+        ctx.helper(name, f"SG_DEFINE_SOFTMAX_ROW({args})")
     return name
 
 
@@ -167,9 +89,7 @@ def _emit_along_axis(op: Softmax | LogSoftmax, node: Apply, ctx: EmitContext, lo
     # the output is C-contiguous, so its lines are unit-stride rows exactly when axis is last
     if axis == ndim - 1:
         ctx.line(f"  if (sg_is_contiguous(&{xn})) {{")
-        ctx.line(f"    #pragma omp parallel for schedule(static) if(parallel: big){threads}")
-        ctx.line("    for (int64_t i = 0; i < lines; ++i)")
-        ctx.line(f"      {kernel}(px + i * L, po + i * L, L, i + 1 < lines ? px + (i + 1) * L : NULL);")
+        ctx.line(f"    {kernel}_rows(px, po, lines, L, big, {max(ctx.openmp_threads, 0)});")
         ctx.line("  } else {")
     else:
         ctx.line("  {")
