@@ -57,7 +57,6 @@ CACHED_BACKENDS = ("c", "py")
 _INLINE_BYTES = 256
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
-_CSRC_DIR = _PACKAGE_DIR.parent / "csrc"
 
 
 class Uncacheable(Exception):
@@ -225,7 +224,13 @@ def _code_fingerprint_now() -> str:
     import symgraph
 
     found: list[tuple[str, int, int]] = []
-    folders = [str(_PACKAGE_DIR), str(_CSRC_DIR)]
+    folders = [str(_PACKAGE_DIR)]
+    try:  # the checkout's csrc/, or the copy a regular install puts under <prefix>/share
+        from symgraph.backends.c.build import csrc_dir
+
+        folders.append(str(csrc_dir()))
+    except Exception:  # noqa: BLE001 - no C headers: the C backend cannot run anyway
+        pass
     while folders:
         with os.scandir(folders.pop()) as it:
             for entry in it:
