@@ -1,20 +1,21 @@
 """The prebuilt runtime library: C that every compiled function shares, built once.
 
 Generated code needs the same support functions again and again: array allocation, the
-workspace, shape formatting, strided copies, the reduction planner, and the sum kernels
-of the common dtypes (with their threaded drivers). As static functions of
+workspace, shape formatting, strided copies, the reduction planner, the sum kernels of the
+common dtypes (with their threaded drivers) and the softmax line kernels. As static functions of
 csrc/symgraph_runtime.h they used to be compiled into every generated library, which was
 about a third of gcc's time on a typical training step (issue 6, W4 cold: the W2 step's
 entry unit took 1.0 s of gcc CPU, 0.45 s with them declared instead of defined).
 
 ``pip install`` builds csrc/symgraph_rt.c into the extension module ``symgraph._sgrt``
-(pyproject.toml, ``[tool.setuptools] ext-modules``); it is an ordinary shared library
+(pyproject.toml, ``[[tool.setuptools.ext-modules]]``); it is an ordinary shared library
 with a token Python module around it. Generated sources then start with
 ``#define SG_RT_LINKED``, which turns the header's definitions into declarations, and
 build.py links them against the library. Where it is missing (a checkout used without
-installing, a failed optional build) or older than the C sources it was built from (an
-editable install whose csrc/ changed since: a warning says so), generated code compiles
-the functions itself as before, with the same results, only more slowly. Setting
+installing, a failed optional build) or was built from other C sources than the
+checkout's (an editable install whose csrc/ changed since: a warning says so; see
+:func:`prebuilt`), generated code compiles the functions itself as before, with the same
+results, only more slowly. Setting
 ``SYMGRAPH_NO_PREBUILT_RUNTIME=1`` does the same on purpose. Sanitizer builds (``config.cflags``)
 do too, so that the sanitizer sees the runtime's code.
 """
