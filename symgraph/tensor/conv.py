@@ -519,7 +519,14 @@ def conv2d(
         True (default) for a true convolution (kernels flipped), False to correlate.
     input_shape, filter_shape, image_shape : Theano's shape hints (``image_shape`` is the old
         name of ``input_shape``); checked against the static shapes, otherwise unused.
-    filter_dilation, num_groups : only Theano's defaults ((1, 1) and 1) are supported.
+    filter_dilation : (int, int)
+        Spacing of the kernel's taps along height and width (atrous convolution): a kernel of
+        k taps spans ``(k - 1) * d + 1`` pixels, and 'half' and 'full' pad for that span, as
+        Theano does. Computed as a convolution with the kernel spread out with zeros.
+    num_groups : int
+        Grouped convolution: the input's channels and the filters (out_channels) are split
+        into this many groups, filter group g seeing only input group g; filters then have
+        ``in_channels / num_groups`` channels. One convolution per group, joined on axis 1.
 
     Returns
     -------
@@ -531,14 +538,9 @@ def conv2d(
     >>> x, w = T.dtensor4('x'), T.dtensor4('w')
     >>> y = T.nnet.conv2d(x, w, border_mode='half')   # same height and width for odd kernels
     """
-    if _int_pair("conv2d", "filter_dilation", filter_dilation, 1) != (1, 1):
-        raise NotImplementedError(
-            f"conv2d: filter_dilation other than (1, 1) is not supported, got {filter_dilation!r}"
-        )
-    if num_groups != 1:
-        raise NotImplementedError(
-            f"conv2d: grouped convolution (num_groups={num_groups}) is not supported"
-        )
+    dilation = _int_pair("conv2d", "filter_dilation", filter_dilation, 1)
+    if isinstance(num_groups, bool) or not isinstance(num_groups, Integral) or num_groups < 1:
+        raise ValueError(f"conv2d: num_groups must be a positive integer, got {num_groups!r}")
     if isinstance(border_mode, (tuple, list)) and len(border_mode) == 4:
         # Theano's conv2d took input_shape third: conv2d(x, w, (50, 1, 28, 28), ...)
         raise TypeError(
@@ -550,10 +552,52 @@ def conv2d(
         raise TypeError("conv2d: give input_shape or its old name image_shape, not both")
     op = Conv2d(normalize_border_mode(border_mode), _int_pair("conv2d", "subsample", subsample, 1),
                 bool(filter_flip))
-    out = op(input, filters)
+    kernels = filters
+    if dilation != (1, 1):
+        _float_tensor("conv2d", "filters", filters, 4)
+        kernels = _dilated(filters, dilation)
+    out = op(input, kernels) if num_groups == 1 else _grouped(op, input, kernels, int(num_groups))
     _check_shape_hint("input_shape", input_shape if image_shape is None else image_shape, input)
     _check_shape_hint("filter_shape", filter_shape, filters)
     return out  # type: ignore[no-any-return]
+
+
+def _dilated(filters: TensorVariable, dilation: tuple[int, int]) -> TensorVariable:
+    """The kernels with ``dilation - 1`` zeros between their taps: (o, c, kh, kw) ->
+    (o, c, (kh - 1) * dh + 1, (kw - 1) * dw + 1); gradients flow to the taps only."""
+    from symgraph.tensor.shape import zeros
+    from symgraph.tensor.subtensor import set_subtensor
+
+    dh, dw = dilation
+    o, c, kh, kw = (filters.shape[k] for k in range(4))
+    spread = zeros((o, c, (kh - 1) * dh + 1, (kw - 1) * dw + 1), dtype=filters.dtype)
+    return set_subtensor(spread[:, :, ::dh, ::dw], filters)  # type: ignore[no-any-return]
+
+
+def _grouped(op: Conv2d, input: TensorVariable, filters: TensorVariable, groups: int) -> TensorVariable:
+    """``op`` on each of ``groups`` channel groups, joined along the channels. The splits are
+    reshapes, so lengths the graph does not know are checked when the function runs (a
+    reshape that does not fit raises, naming both shapes); known ones are checked here."""
+    from symgraph.tensor.shape import concatenate
+
+    _float_tensor("conv2d", "input", input, 4)
+    _float_tensor("conv2d", "filters", filters, 4)
+    channels, per_group, out_channels = input.type.shape[1], filters.type.shape[1], filters.type.shape[0]
+    if out_channels is not None and out_channels % groups:
+        raise ValueError(
+            f"conv2d: num_groups={groups} must divide the filters' {out_channels} output channels "
+            f"(filters {format_shape(filters.type.shape)})"
+        )
+    if channels is not None and per_group is not None and channels != groups * per_group:
+        raise ValueError(
+            f"conv2d: with num_groups={groups}, filters {format_shape(filters.type.shape)} take "
+            f"{per_group} channels per group, so the input needs {groups * per_group}; input "
+            f"{format_shape(input.type.shape)} has {channels}"
+        )
+    x = input.reshape((input.shape[0], groups, filters.shape[1], input.shape[2], input.shape[3]))
+    w = filters.reshape((groups, filters.shape[0] // groups, filters.shape[1], filters.shape[2],
+                         filters.shape[3]))
+    return concatenate([op(x[:, g], w[g]) for g in range(groups)], axis=1)
 
 
 def pool_2d(

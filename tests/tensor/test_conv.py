@@ -243,8 +243,66 @@ def test_conv2d_rejects_bad_inputs_with_clear_errors():
         T.nnet.conv2d(T.dtensor4(), T.dtensor4(), border_mode="same")
     with pytest.raises(ValueError, match="subsample"):
         T.nnet.conv2d(T.dtensor4(), T.dtensor4(), subsample=(0, 1))
-    with pytest.raises(NotImplementedError, match="filter_dilation"):
-        T.nnet.conv2d(T.dtensor4(), T.dtensor4(), filter_dilation=(2, 2))
+    with pytest.raises(ValueError, match="filter_dilation"):
+        T.nnet.conv2d(T.dtensor4(), T.dtensor4(), filter_dilation=(0, 2))
+    with pytest.raises(ValueError, match="num_groups must be a positive integer, got 0"):
+        T.nnet.conv2d(T.dtensor4(), T.dtensor4(), num_groups=0)
+    grouped = T.tensor("float64", shape=(None, 6, None, None))
+    with pytest.raises(ValueError, match=r"num_groups=4 must divide the filters' 6 output channels"):
+        T.nnet.conv2d(grouped, T.tensor("float64", shape=(6, 3, 3, 3)), num_groups=4)
+    with pytest.raises(ValueError, match=r"num_groups=3.*\(6, 3, 3, 3\) take 3 channels.*needs 9.*"
+                                         r"\(\?, 6, \?, \?\) has 6"):
+        T.nnet.conv2d(grouped, T.tensor("float64", shape=(6, 3, 3, 3)), num_groups=3)
+
+
+def _ref_dilated(w, dilation):
+    dh, dw = dilation
+    o, c, kh, kw = w.shape
+    spread = np.zeros((o, c, (kh - 1) * dh + 1, (kw - 1) * dw + 1), dtype=w.dtype)
+    spread[:, :, ::dh, ::dw] = w
+    return spread
+
+
+def _ref_grouped(x, w, groups, **kwargs):
+    cg, og = w.shape[1], w.shape[0] // groups
+    return np.concatenate([ref_conv2d(x[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], **kwargs)
+                           for g in range(groups)], axis=1)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("border_mode", ["valid", "half", "full", (1, 2)])
+@pytest.mark.parametrize("filter_flip", [True, False])
+def test_conv2d_filter_dilation_matches_loops_with_spread_kernels(mode, border_mode, filter_flip):
+    # Theano's atrous convolution: taps (d - 1) apart; 'half' and 'full' pad for the span
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    xv, wv = _sample((2, 3, 11, 10), seed=1), _sample((4, 3, 3, 2), seed=2)
+    for dilation, subsample in [((2, 3), (1, 1)), ((3, 1), (2, 1))]:
+        f = _compile([x, w], T.nnet.conv2d(x, w, border_mode=border_mode, subsample=subsample,
+                                           filter_flip=filter_flip, filter_dilation=dilation), mode)
+        want = ref_conv2d(xv, _ref_dilated(wv, dilation), border_mode, subsample, filter_flip)
+        got = f(xv, wv)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # only the taps get gradients
+    verify_grad(lambda a, b: T.nnet.conv2d(a, b, border_mode="half", filter_dilation=(2, 2)),
+                [xv[:1, :, :6, :6], wv[:2]], mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("groups", [2, 3])
+def test_conv2d_num_groups_convolves_each_channel_group_with_its_filters(mode, groups):
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    xv, wv = _sample((2, 2 * groups, 7, 6), seed=3), _sample((2 * groups, 2, 3, 3), seed=4)
+    f = _compile([x, w], T.nnet.conv2d(x, w, border_mode="half", num_groups=groups), mode)
+    np.testing.assert_allclose(f(xv, wv), _ref_grouped(xv, wv, groups, border_mode="half"),
+                               rtol=1e-12, atol=1e-12)
+    both = _compile([x, w], T.nnet.conv2d(x, w, num_groups=groups, filter_dilation=(2, 1)), mode)
+    np.testing.assert_allclose(both(xv, wv), _ref_grouped(xv, _ref_dilated(wv, (2, 1)), groups),
+                               rtol=1e-12, atol=1e-12)
+    verify_grad(lambda a, b: T.nnet.conv2d(a, b, num_groups=groups), [xv[:1, :, :5, :5], wv], mode=mode)
+    # channels the graph did not know at compile time are checked when it runs
+    with pytest.raises(Exception, match=r"reshape|size"):
+        f(_sample((2, 2 * groups + 1, 7, 6)), wv)
 
 
 @pytest.mark.parametrize("mode", MODES)
