@@ -82,6 +82,7 @@ SG_RT void sg_arange_fill_f32(float *buf, int64_t n);
 SG_RT void sg_reduce_plan(sg_reduce_loop *p, const sg_array *x, const uint8_t *reduced, int flip_negative);
 SG_RT int sg_ew_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const int64_t *shape, size_t itemsize);
 SG_RT const void *sg_ew_input(const sg_array *a, sg_array *tmp, size_t itemsize);
+SG_RT const sg_array *sg_ew_rows(const sg_array *a, sg_array *tmp, size_t itemsize);
 SG_RT int sg_ew_shape_error(sg_error *err, int64_t node, const sg_array *const *in, int n, int ndim,
                             const char *bcast);
 #endif
@@ -330,6 +331,19 @@ SG_RT __attribute__((noinline)) const void *sg_ew_input(const sg_array *a, sg_ar
     }
   }
   return tmp->data;
+}
+#endif
+
+#if SG_RT_DEFINE
+/* a itself when its last axis has unit stride (or at most one element, or a has none), else
+ * a C-contiguous copy of it made in tmp (NULL: out of memory). A broadcasting kernel reads
+ * each input by rows through this, so its loop needs only the unit-stride case: gcc then
+ * compiles one vector loop instead of versioning it on the strides (and gathering). */
+SG_RT __attribute__((noinline)) const sg_array *sg_ew_rows(const sg_array *a, sg_array *tmp, size_t itemsize) {
+  const int64_t last = a->ndim - 1;
+  if (last < 0 || a->strides[last] == 1 || a->shape[last] <= 1 || sg_size(a) == 0) return a;
+  if (!sg_ew_input(a, tmp, itemsize)) return NULL;
+  return tmp;
 }
 #endif
 

@@ -103,6 +103,12 @@ class EmitContext:
         threads = f" num_threads({self.openmp_threads})" if self.openmp_threads > 0 else ""
         return f"#pragma omp parallel for simd schedule(static) if(parallel: {count} > {self.openmp_threshold}){threads}"
 
+    def parallel_region(self) -> str:
+        """An OpenMP parallel region's pragma (with ``config.openmp_threads``); the caller
+        decides whether the work is large enough (``openmp_threshold``) and shares it out."""
+        threads = f" num_threads({self.openmp_threads})" if self.openmp_threads > 0 else ""
+        return f"#pragma omp parallel{threads}"
+
     def helper(self, name: str, code: str) -> None:
         self.helpers.setdefault(name, code)
 

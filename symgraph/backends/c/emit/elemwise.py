@@ -43,7 +43,7 @@ _CALL = re.compile(r"\{ sg_array \*const sg_args\[\] = \{(?P<ins>[^}]*)\}; if \(
 
 def kernel_declaration(code: str) -> str | None:
     """The prototype of the kernel that ``code`` (a helper) defines, or None."""
-    start = code.find("SG_KERNEL int ")
+    start = code.find("SG_KERNEL ")
     return None if start < 0 else code[start:code.index(") {", start) + 1] + ";"
 
 
@@ -152,10 +152,17 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     # inputs: constants inline, fully broadcast inputs hoisted, others indexed. Without
     # broadcasting, every indexed input has the output's shape: the loop is one flat
     # vectorized pass, a strided input being copied to a contiguous buffer first (rare,
-    # and cheaper for gcc than a second, strided copy of the loop in every kernel)
+    # and cheaper for gcc than a second, strided copy of the loop in every kernel). With
+    # broadcasting, the loop runs along the last axis, each input that varies along it read
+    # through a row pointer with unit stride (sg_ew_rows copies an input that has another);
+    # gcc then compiles one vector loop, not one per stride case
     indexed = [v for v in node.inputs if not is_constant_scalar(v) and not all(s == 1 for s in v.type.shape)]  # type: ignore[attr-defined]
     broadcasting = any(any(s == 1 for s in v.type.shape) for v in indexed)  # type: ignore[attr-defined]
+    scalar_out = not indexed  # every input one element: so is the output
+    last = ndim - 1
     copies: dict[Variable, int] = {}
+    rows: dict[Variable, tuple[str, str]] = {}  # input -> (row pointer, its definition)
+    params: list[str] = [f"{out_c} *po"]  # the flat loop's range function's parameters
     args = []
     for i, var in enumerate(node.inputs):
         cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
@@ -166,39 +173,71 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
         if var not in indexed:
             line(f"const {cdt} s{i} = *({cdt} *){name}->data;")
             args.append(f"s{i}")
+            params.append(f"const {cdt} s{i}")
         elif broadcasting:
-            line(f"const {cdt} *p{i} = (const {cdt} *){name}->data;")
-            # strides in locals: loop invariants gcc can version on (stride 1 -> vector loads)
             kept = [a for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
-            for a in kept:
-                line(f"const int64_t st{i}_{a} = {name}->strides[{a}];")
-            terms = [f"i{a} * st{i}_{a}" for a in kept]
-            args.append(f"p{i}[{' + '.join(terms) if terms else '0'}]")
+            if last not in kept:
+                line(f"const {cdt} *p{i} = (const {cdt} *){name}->data;")
+                for a in kept:
+                    line(f"const int64_t st{i}_{a} = {name}->strides[{a}];")
+                terms = [f"i{a} * st{i}_{a}" for a in kept]
+                args.append(f"p{i}[{' + '.join(terms) if terms else '0'}]")
+                continue
+            if var not in rows:
+                copies[var] = j = len(copies)
+                line(f"const sg_array *sg_r{i} = sg_ew_rows({name}, &sg_copy[{j}], sizeof({cdt}));")
+                line(f"if (!sg_r{i}) "
+                     + _kernel_fail("out of memory copying a strided input to a contiguous buffer"))
+                line(f"const {cdt} *p{i} = (const {cdt} *)sg_r{i}->data;")
+                for a in kept[:-1]:
+                    line(f"const int64_t st{i}_{a} = sg_r{i}->strides[{a}];")
+                offset = " + ".join(f"i{a} * st{i}_{a}" for a in kept[:-1]) or "0"
+                rows[var] = (f"r{i}", f"const {cdt} *const r{i} = p{i} + {offset};")
+            args.append(f"{rows[var][0]}[i{last}]")
         else:
             if var not in copies:
                 copies[var] = len(copies)
                 line(f"const {cdt} *p{copies[var]} = (const {cdt} *)sg_ew_input({name}, &sg_copy[{copies[var]}], sizeof({cdt}));")
+                params.append(f"const {cdt} *p{copies[var]}")
             args.append(f"p{copies[var]}[k]")
     if copies:
         body.insert(0, f"sg_array sg_copy[{len(copies)}] = {{{{0}}}};")
-        line(f"if ({' || '.join(f'!p{j}' for j in range(len(copies)))}) "
-             + _kernel_fail("out of memory copying a strided input to a contiguous buffer"))
+        if not broadcasting:
+            line(f"if ({' || '.join(f'!p{j}' for j in range(len(copies)))}) "
+                 + _kernel_fail("out of memory copying a strided input to a contiguous buffer"))
 
     expr = scalar_expr(op.scalar_op, args, in_dtypes, out_dtype, flags)
-    if not broadcasting:
+    range_fn = ""
+    if scalar_out:
+        # one element: no loop for gcc to vectorize, unroll or split across threads
+        line(f"po[0] = {expr};")
+    elif not broadcasting and flags.get("pow_error"):
         line("const int64_t n = sg_size(sg_o);")
         line(ctx.parallel_for("n"))
         line("for (int64_t k = 0; k < n; ++k)")
         line(f"  po[k] = {expr};")
+    elif not broadcasting:
+        # the loop is compiled once, in a range function that the threads (a large output)
+        # or the kernel itself (a small one, without entering OpenMP) call
+        names = ", ".join(p.rsplit(" ", 1)[-1].lstrip("*") for p in params)
+        range_fn = (f"static __attribute__((noinline)) void (sg_kernel)_range(int64_t lo, int64_t hi, "
+                    f"{', '.join(params)}) {{\n  #pragma omp simd\n  for (int64_t k = lo; k < hi; ++k)\n"
+                    f"    po[k] = {expr};\n}}\n")
+        line("const int64_t n = sg_size(sg_o);")
+        line(f"if (n > {ctx.openmp_threshold}) {{")
+        line(f"  {ctx.parallel_region()}")
+        line(f"  {{ int64_t lo, hi; sg_thread_share(n, 16, &lo, &hi); (sg_kernel)_range(lo, hi, {names}); }}")
+        line(f"}} else (sg_kernel)_range(0, n, {names});")
     else:
         # one vectorized pass along the last axis per position of the others (a bias add
         # over rows: a contiguous row plus a broadcast one)
-        last = ndim - 1
         line("int64_t k = 0;")
         for a in range(last):
             line(f"for (int64_t i{a} = 0; i{a} < sg_shape[{a}]; ++i{a})")
         line("{")
         line(f"  {out_c} *const pr = po + k;")
+        for _, definition in rows.values():
+            line(f"  {definition}")
         line("  #pragma omp simd")
         line(f"  for (int64_t i{last} = 0; i{last} < sg_shape[{last}]; ++i{last})")
         line(f"    pr[i{last}] = {expr};")
@@ -217,8 +256,9 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
 
     text = (f"(sg_kernel)({KERNEL_PARAMETERS}) {{\n" + "".join(f"  {t}\n" for t in body)
             + f"sg_cleanup:\n  {release}return 1;\n}}")
-    kernel = KERNEL_PREFIX + hashlib.sha1(text.encode()).hexdigest()[:16]
-    ctx.helper(kernel, f"/* {op} */\nSG_KERNEL int " + text.replace("(sg_kernel)", kernel, 1))
+    kernel = KERNEL_PREFIX + hashlib.sha1((range_fn + text).encode()).hexdigest()[:16]
+    ctx.helper(kernel, f"/* {op} */\n" + range_fn.replace("(sg_kernel)", kernel)
+               + "SG_KERNEL int " + text.replace("(sg_kernel)", kernel))
     ctx.owning[out] = None  # the kernel allocates it (sg_alloc, or its workspace slot)
     call = kernel_call(kernel, ctx.node_index, ctx.name(out), [ctx.name(v) for v in pointer])
     if node in ctx.destroy:
