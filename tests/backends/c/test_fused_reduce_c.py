@@ -131,3 +131,21 @@ def test_the_py_backend_runs_a_fused_node_repeatedly_with_the_same_results():
     for shape in [(3, 4), (5, 2), (0, 3)]:
         v = rng.standard_normal(shape)
         _check(f, np.exp(v).sum(axis=0), v)
+
+
+def test_a_fused_row_sum_compiles_its_loop_once_for_every_case():
+    # one function sums a part of a row: rows split across threads, one long row split into
+    # parts, and the serial path all call it, so gcc compiles the expression once (plus once
+    # in the general path's fill function, for inputs that are not contiguous)
+    x = T.dmatrix("x")
+    f = sg.function([x], T.exp(x * 0.5).sum(axis=1), mode="c")
+    assert "ElemwiseReduce" in _kinds(f)
+    source = "".join(s.source for s in f.maker.runner.sources)
+    assert source.count("sg_vexp_f64(") == 2 and "sg_ew_rowsum_" in source and "sg_ew_fill_" in source
+    rng = np.random.default_rng(5)
+    for shape in [(1, 5), (1, 400_001), (3, 100_000), (700, 400), (4, 0), (0, 3)]:
+        v = rng.standard_normal(shape)
+        _check(f, np.exp(v * 0.5).sum(axis=1), v, rtol=1e-12)
+        _check(f, np.exp(v[::-1] * 0.5).sum(axis=1), v[::-1], rtol=1e-12)
+    w = rng.standard_normal((300, 500))
+    _check(f, np.exp(w.T * 0.5).sum(axis=1), w.T, rtol=1e-12)  # the general path

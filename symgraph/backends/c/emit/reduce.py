@@ -27,6 +27,8 @@ Max/min propagate NaN; argmax/argmin return the first extreme, or the first NaN,
 
 from __future__ import annotations
 
+import hashlib
+
 import typing
 from collections.abc import Sequence
 
@@ -368,6 +370,55 @@ def _fused_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
 _FUSED_VECTOR_OPS = frozenset({ps.Exp})
 
 
+def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[int, str],
+              arrays: list[tuple[int, str, str]], ptrs: dict[int, str], dtype: str, po: str, big: str) -> None:
+    """The trailing-axes sum of c_elemwise_reduce's fast path (``outer`` rows of ``inner``
+    contiguous elements): one vectorized loop, in a kernel-section function that sums
+    elements [k0, k1) of row r, which rows split across threads, or one long row's parts,
+    or the serial path call. gcc compiles that loop once (in a kernel unit, beside the
+    elementwise kernels), where writing it out for each case cost four copies of it."""
+    from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX
+
+    c = ctype(dtype)
+    in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
+    params, call_args, args = [], [], []
+    for i, var in enumerate(node.inputs):
+        cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
+        if i in hoisted:
+            if is_constant_scalar(var):
+                args.append(hoisted[i])
+                continue
+            params.append(f"const {cdt} h{i}")
+            call_args.append(hoisted[i])
+            args.append(f"h{i}")
+            continue
+        form = next(f for j, _, f in arrays if j == i)
+        params.append(f"const {cdt} *restrict a{i}")
+        call_args.append(ptrs[i])
+        args.append(f"a{i}[{'r * inner + k' if form == 'full' else 'r'}]")
+    flags: dict[str, typing.Any] = {}
+    e = _fused_expr(op.scalar_op, args, in_dtypes, dtype, flags)
+    text = (f"(sg_row_sum)(int64_t r, int64_t k0, int64_t k1, int64_t inner{''.join(', ' + p for p in params)}) {{\n"
+            "  double s = 0.0;\n  #pragma omp simd reduction(+:s)\n"
+            f"  for (int64_t k = k0; k < k1; ++k) s += (double)({e});\n  return s;\n}}")
+    fn = KERNEL_PREFIX + "rowsum_" + hashlib.sha1(text.encode()).hexdigest()[:16]
+    ctx.helper(fn, f"/* {op}: the sum of row r's elements [k0, k1) */\nSG_KERNEL double "
+               + text.replace("(sg_row_sum)", fn))
+    extra = "".join(", " + a for a in call_args)
+    region = ctx.parallel_region()
+    ctx.line(f"    if (outer == 1 && {big}) {{")
+    ctx.line("      double s = 0.0;")
+    ctx.line(f"      {region.replace('parallel', 'parallel reduction(+:s)', 1)}")
+    ctx.line(f"      {{ int64_t lo, hi; sg_thread_share(inner, 16, &lo, &hi); s += {fn}(0, lo, hi, inner{extra}); }}")
+    ctx.line(f"      {po}[0] = ({c})s;")
+    ctx.line(f"    }} else if ({big}) {{")
+    ctx.line(f"      {region.replace('parallel', 'parallel for schedule(static)', 1)}")
+    ctx.line(f"      for (int64_t r = 0; r < outer; ++r) {po}[r] = ({c}){fn}(r, 0, inner, inner{extra});")
+    ctx.line("    } else {")
+    ctx.line(f"      for (int64_t r = 0; r < outer; ++r) {po}[r] = ({c}){fn}(r, 0, inner, inner{extra});")
+    ctx.line("    }")
+
+
 @emit.register(ElemwiseReduce)
 def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None:
     """One pass: each element is computed and combined at once, never stored.
@@ -378,7 +429,7 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
     (columns: whole rows are combined into the output row). Anything else computes the
     elementwise values into a temporary buffer and reduces that with the ordinary kernels.
     """
-    from symgraph.backends.c.emit.elemwise import emit_shape_check
+    from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX, emit_shape_check
     from symgraph.tensor.elemwise import Elemwise
 
     red = op.reduce
@@ -475,21 +526,7 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
         if layout == "trailing" and kind != "sum":
             _row_extremes(ctx, kind, dtype, expr("r * inner + k", "r"), po, "outer", "inner", "    ")
         elif layout == "trailing":
-            e = expr("r * inner + k", "r")
-            ctx.line("    if (outer == 1) {")
-            ctx.line(f"      {acc_t} s = {init};")
-            ctx.line(f"      #pragma omp parallel for simd reduction(+:s) schedule(static) if(parallel: {big}){threads}")
-            ctx.line("      for (int64_t k = 0; k < inner; ++k) { const int64_t r = 0; s += (double)(" + e + "); }")
-            ctx.line(f"      {po}[0] = ({c})s;")
-            ctx.line("    } else {")
-            ctx.line(f"      #pragma omp parallel for schedule(static) if(parallel: {big}){threads}")
-            ctx.line("      for (int64_t r = 0; r < outer; ++r) {")
-            ctx.line(f"        {acc_t} s = {init};")
-            ctx.line("        #pragma omp simd reduction(+:s)")
-            ctx.line("        for (int64_t k = 0; k < inner; ++k) " + combine("s", e))
-            ctx.line(f"        {po}[r] = ({c})s;")
-            ctx.line("      }")
-            ctx.line("    }")
+            _row_sums(ctx, op, node, hoisted, arrays, ptrs, dtype, po, big)
         else:
             e = expr("r * inner + k", "k")
             acc = ctx.tmp("acc")
@@ -513,19 +550,30 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
     tmp = ctx.tmp("tmp")
     ctx.line(f"    sg_array {tmp};")
     ctx.line(f"    if (!sg_alloc(&{tmp}, {ndim}, {shp}, sizeof({c}))) " + ctx.fail("out of memory"))
-    ctx.line(f"    {{ {c} *restrict pt = ({c} *){tmp}.data; int64_t q = 0;")
-    general_args = []
+    # (the loop is a kernel-section function: it takes no time of the entry unit's gcc)
+    params, call_args, general_args = [], [], []
     for i, var in enumerate(node.inputs):
+        cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
         if i in hoisted:
-            general_args.append(hoisted[i])
+            if is_constant_scalar(var):
+                general_args.append(hoisted[i])
+            else:
+                params.append(f"const {cdt} h{i}")
+                call_args.append(hoisted[i])
+                general_args.append(f"h{i}")
             continue
-        name = ctx.name(var)
-        terms = [f"i{a} * {name}.strides[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
-        general_args.append(f"{ptrs[i]}[{' + '.join(terms) if terms else '0'}]")
-    for a in range(ndim):
-        ctx.line(f"      for (int64_t i{a} = 0; i{a} < {shp}[{a}]; ++i{a})")
-    ctx.line(f"      pt[q++] = {_fused_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};")
-    ctx.line("    }")
+        params += [f"const {cdt} *restrict a{i}", f"const int64_t *st{i}"]
+        call_args += [ptrs[i], f"{ctx.name(var)}.strides"]
+        terms = [f"i{a} * st{i}[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
+        general_args.append(f"a{i}[{' + '.join(terms) if terms else '0'}]")
+    loops = "".join(f"  for (int64_t i{a} = 0; i{a} < shape[{a}]; ++i{a})\n" for a in range(ndim))
+    text = (f"(sg_fill)(const int64_t *shape, {c} *restrict pt{''.join(', ' + p for p in params)}) {{\n"
+            f"  int64_t q = 0;\n{loops}"
+            f"  pt[q++] = {_fused_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};\n}}")
+    fill = KERNEL_PREFIX + "fill_" + hashlib.sha1(text.encode()).hexdigest()[:16]
+    ctx.helper(fill, f"/* {op}: its elementwise values, computed into pt */\nSG_KERNEL void "
+               + text.replace("(sg_fill)", fill))
+    ctx.line(f"    {fill}({shp}, ({c} *){tmp}.data{''.join(', ' + a for a in call_args)});")
     flags_c = ", ".join("1" if a in axes else "0" for a in range(ndim)) or "0"
     ctx.line(f"    {{ const uint8_t reduced[{max(ndim, 1)}] = {{{flags_c}}}; sg_reduce_loop plan;")
     ctx.line(f"      sg_reduce_plan(&plan, &{tmp}, reduced, 1);")
