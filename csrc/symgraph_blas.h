@@ -96,6 +96,30 @@ static __attribute__((unused)) int sg_blas_vector(const sg_array *v, size_t item
         if (own_a) free(am.data);                                                                  \
         if (own_x) free(xv.data);                                                                  \
         return 0;                                                                                  \
+    }                                                                                              \
+    SG_DEFINE_BLAS_UPDATE(NAME##_update, T, NAME(a, b, out, rows, cols, k, alpha, b0),              \
+                          const sg_array *b, int64_t cols)                                         \
+    SG_DEFINE_BLAS_UPDATE(NAME##v_update, T, NAME##v(a, b, out, 0, alpha, b0),                     \
+                          const sg_array *b, int64_t cols)
+
+/* What a Gemm (or, with cols 1, a Gemv) node does around its product: NAME(z, over, a, b, out,
+ * rows, cols, k, alpha, beta) sets the C-contiguous (rows, cols) out to alpha * a @ b + beta * z.
+ * out is z's own buffer (over) or a fresh one that z is copied into first. With beta == 0 the
+ * product is added to 0 * z, as the graph says (NaN stays NaN), where BLAS would not read z.
+ * Returns 1 when BLAS's operands could not be copied. One function per precision and unit, where
+ * each node used to carry these loops (issue 6, W4 cold). */
+#define SG_DEFINE_BLAS_UPDATE(NAME, T, PRODUCT, ...)                                               \
+    static __attribute__((noinline, unused)) int NAME(const sg_array *z, int over,                 \
+                                                      const sg_array *a, __VA_ARGS__, sg_array *out, \
+                                                      int64_t rows, int64_t k, T alpha, T beta) {  \
+        const int64_t size = rows * cols;                                                          \
+        T *q = (T *)out->data;                                                                     \
+        if (!over) sg_copy_into(q, z, sizeof(T));                                                  \
+        if (beta == 0) for (int64_t t = 0; t < size; ++t) q[t] *= 0;                               \
+        const T b0 = beta == 0 ? 1 : beta;                                                         \
+        if (rows > 0 && cols > 0 && k > 0) return PRODUCT;                                         \
+        if (beta != 0 && beta != 1) for (int64_t t = 0; t < size; ++t) q[t] *= beta;               \
+        return 0;                                                                                  \
     }
 
 SG_DEFINE_BLAS(sg_blas_f32, float, scipy_cblas_sgemm, scipy_cblas_sgemv)

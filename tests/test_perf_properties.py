@@ -6,6 +6,8 @@ the benchmark compiles, so a change that silently undoes an optimization fails h
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -27,9 +29,12 @@ def test_w1_is_one_fused_loop_calling_simd_math() -> None:
     nodes = f.maker.fgraph.apply_nodes
     assert len(nodes) == 1 and isinstance(next(iter(nodes)).op, Elemwise)
     source = _source(f)
-    # one vectorizable loop over contiguous data (as a parallel and a serial copy)
-    assert source.count("#pragma omp parallel for simd") == 1
+    # one vectorizable loop over contiguous data, in a range function that the threads of
+    # one parallel region (a large input) or the kernel itself (a small one) call
     assert source.count("#pragma omp simd") == 1
+    assert source.count("#pragma omp parallel") == 1
+    assert re.search(r"#pragma omp parallel\n\s*\{ int64_t lo, hi; sg_thread_share\(n, 16, &lo, &hi\); sg_ew_\w+_range\(lo, hi,", source)
+    assert re.search(r"\} else sg_ew_\w+_range\(0, n,", source)
     # the math is the SIMD kind: glibc's vector exp/sin/log1p and symgraph's inlined tanh
     assert "sg_vtanh_f64" in source
     values = [np.linspace(-2, 2, 1001), np.linspace(0, 3, 1001), np.linspace(-1, 1, 1001)]
@@ -46,10 +51,10 @@ def test_w2_step_is_one_c_segment_of_five_blas_calls_with_transposes_as_flags() 
     assert runner.python_nodes == [] and len(runner.steps) == 1
     source = _source(f)
     # two forward products, the hidden layer's gradient and two weight gradients folded
-    # into Gemm updates (W - lr * a.T @ b): five gemm calls through csrc/symgraph_blas.h,
-    # which passes a transposed operand's layout as BLAS's flag (sg_blas_layout); the
-    # transposes stay views (DimShuffle{1,0}), not copies
-    assert source.count("sg_blas_f32(&") == 5
+    # into Gemm updates (W - lr * a.T @ b): five gemm calls through csrc/symgraph_blas.h
+    # (three products, two updates), which passes a transposed operand's layout as BLAS's
+    # flag (sg_blas_layout); the transposes stay views (DimShuffle{1,0}), not copies
+    assert source.count("sg_blas_f32(&") == 3 and source.count("sg_blas_f32_update(&") == 2
     assert '#include "symgraph_blas.h"' in source and source.count("DimShuffle{1,0}") >= 2
     ops = [type(n.op).__name__ for n in f.maker.fgraph.apply_nodes]
     assert ops.count("Gemm") == 2 and ops.count("Dot") == 3

@@ -130,21 +130,10 @@ def _emit_loop_dot(node: Apply, ctx: EmitContext) -> None:
     ctx.line("}")
 
 
-def _copy_into(ctx: EmitContext, out: str, src: str, ct: str, n_expr: str) -> None:
-    """Copy matrix/vector ``src`` (any strides) into the freshly allocated contiguous ``out``,
-    unless ``out`` took ``src``'s own buffer (``ctx.alloc_over``: the flag ``<out>_over``)."""
-    tmp = ctx.tmp("cp")
-    ctx.line(f"if ({out}_over) {{}}")
-    ctx.line(f"else if (sg_is_contiguous(&{src})) memcpy({out}.data, {src}.data, (size_t)({n_expr}) * sizeof({ct}));")
-    ctx.line(f"else {{ sg_array {tmp}; if (!sg_copy_contiguous(&{tmp}, &{src}, sizeof({ct}))) " + ctx.fail("out of memory")
-             + f" memcpy({out}.data, {tmp}.data, (size_t)({n_expr}) * sizeof({ct})); free({tmp}.data); }}")
-
-
-def _scale_for_beta(ctx: EmitContext, out: str, ct: str, n_expr: str) -> str:
-    """BLAS skips reading C when beta == 0; the graph computes 0 * z (NaN stays NaN).
-    Scale here and pass beta = 1 in that case. Returns the C expression for BLAS's beta."""
-    ctx.line(f"if (beta == 0) {{ {ct} *q = ({ct} *){out}.data; for (int64_t t = 0; t < ({n_expr}); ++t) q[t] *= 0; }}")
-    return "(beta == 0 ? 1 : beta)"
+def _copy_into(ctx: EmitContext, out: str, src: str, ct: str) -> None:
+    """Copy ``src`` (any strides) into the freshly allocated contiguous ``out``, unless
+    ``out`` took ``src``'s own buffer (``ctx.alloc_over``: the flag ``<out>_over``)."""
+    ctx.line(f"if (!{out}_over) sg_copy_into({out}.data, &{src}, sizeof({ct}));")
 
 
 def _blas_prefix(dtype: str) -> str:
@@ -173,12 +162,9 @@ def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
                         "(long long)m", "(long long)n") + " }")
     ctx.line("if (m > 2147483647 || n > 2147483647 || k > 2147483647) " + ctx.fail("Gemm: dimensions too large for 32-bit BLAS"))
     ctx.alloc_over(node, out, z, ["m", "n"])
-    _copy_into(ctx, on, zn, ct, "m * n")
-    ctx.line(f"const {ct} alpha = *({ct} *){an}.data, beta = *({ct} *){bn}.data;")
-    beta_expr = _scale_for_beta(ctx, on, ct, "m * n")
-    ctx.line("if (m > 0 && n > 0 && k > 0) {")
-    _gemm_call(ctx, p, ct, xn, yn, on, "alpha", beta_expr)
-    ctx.line(f"}} else if (beta != 0 && beta != 1) {{ {ct} *q = ({ct} *){on}.data; for (int64_t t = 0; t < m * n; ++t) q[t] *= beta; }}")
+    # the copy of z, 0 * z for beta == 0 and the product: one function of csrc/symgraph_blas.h
+    ctx.line(f"if ({_blas_fn(p)}_update(&{zn}, {on}_over, &{xn}, &{yn}, n, &{on}, m, k, "
+             f"*({ct} *){an}.data, *({ct} *){bn}.data)) " + ctx.fail("out of memory"))
     ctx.line("}")
 
 
@@ -198,12 +184,8 @@ def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
              + ctx.fail("Gemv: z has shape %s, expected (%lld,)", f"sg_shape_str(&{zn}, s1, 96)", "(long long)m") + " }")
     ctx.line("if (m > 2147483647 || k > 2147483647) " + ctx.fail("Gemv: dimensions too large for 32-bit BLAS"))
     ctx.alloc_over(node, out, z, ["m"])
-    _copy_into(ctx, on, zn, ct, "m")
-    ctx.line(f"const {ct} alpha = *({ct} *){aln}.data, beta = *({ct} *){bn}.data;")
-    beta_expr = _scale_for_beta(ctx, on, ct, "m")
-    ctx.line("if (m > 0 && k > 0) {")
-    _gemv_call(ctx, p, ct, an, xn, on, False, "alpha", beta_expr)
-    ctx.line(f"}} else if (beta != 0 && beta != 1) {{ {ct} *q = ({ct} *){on}.data; for (int64_t t = 0; t < m; ++t) q[t] *= beta; }}")
+    ctx.line(f"if ({_blas_fn(p)}v_update(&{zn}, {on}_over, &{an}, &{xn}, 1, &{on}, m, k, "
+             f"*({ct} *){aln}.data, *({ct} *){bn}.data)) " + ctx.fail("out of memory"))
     ctx.line("}")
 
 
@@ -224,7 +206,7 @@ def c_ger(op: Ger, node: Apply, ctx: EmitContext) -> None:
                         "(long long)m", "(long long)n") + " }")
     ctx.line("if (m > 2147483647 || n > 2147483647) " + ctx.fail("Ger: dimensions too large for 32-bit BLAS"))
     ctx.alloc_over(node, out, a, ["m", "n"])
-    _copy_into(ctx, on, an, ct, "m * n")
+    _copy_into(ctx, on, an, ct)
     ctx.line(f"const {ct} alpha = *({ct} *){aln}.data;")
     ctx.line("if (m > 0 && n > 0) {")
     xv, incx = _as_blas_vector(ctx, xn, size)
