@@ -144,6 +144,13 @@ _SHARED_KERNEL = '#define SG_KERNEL __attribute__((noinline, visibility("hidden"
 #: unit gcc -O3 takes 1.6 s of CPU (inlining the runtime helpers at every node), -O2 0.95 s;
 #: the W2 step, W5 and W7 (built split) run equally fast either way (issue 6, W4 cold)
 ENTRY_LEVEL = "-O2"
+#: the optimization level of the kernel units. Every kernel's loop carries ``omp simd``,
+#: which gcc vectorizes at -O2 as at -O3: the W2 step's kernels compile to the same vector
+#: loops, AVX main loop, SSE epilogue and scalar tail, either way (objdump); what -O3 adds
+#: there (loop versioning and unswitching, larger unrolled error paths) cost 15-20% more gcc
+#: time on the W2 step's kernel unit (issue 6, W4 cold) and nothing measurable at run time.
+#: A source built as one unit keeps -O3 (base_flags): it is small, so gcc is quick on it
+KERNEL_LEVEL = "-O2"
 #: about this many characters of kernels make one more translation unit (up to cores()),
 #: so that a graph with many distinct loops (W6) keeps every core busy; each unit costs
 #: gcc ~0.3 s more in all (the headers and the kernels' support code, compiled again)
@@ -183,8 +190,8 @@ def _kernel_groups(kernels: str, n_groups: int) -> list[str]:
     kernels dealt out longest first to the shortest group, each group with the support
     code (the pieces that define no kernel)."""
     pieces = kernels.split("\n" + KERNEL_PIECE + "\n")
-    shared = [p for p in pieces if "SG_KERNEL int " not in p]
-    own = sorted((p for p in pieces if "SG_KERNEL int " in p), key=len, reverse=True)
+    shared = [p for p in pieces if "SG_KERNEL " not in p]
+    own = sorted((p for p in pieces if "SG_KERNEL " in p), key=len, reverse=True)
     groups: list[list[str]] = [[] for _ in range(max(1, min(n_groups, len(own))))]
     for piece in own:
         min(groups, key=lambda g: sum(map(len, g))).append(piece)
@@ -202,7 +209,7 @@ def _units(source: str) -> list[tuple[str, str, str]] | None:
     groups = _kernel_groups(kernels, n_groups)
     units = [("entry", entry, "-O1" if len(entry) > LARGE_SOURCE else ENTRY_LEVEL)]
     units += [(f"kernels{k + 1}" if len(groups) > 1 else "kernels", text,
-               "-O1" if len(text) > LARGE_SOURCE else "-O3") for k, text in enumerate(groups)]
+               "-O1" if len(text) > LARGE_SOURCE else KERNEL_LEVEL) for k, text in enumerate(groups)]
     return [(name, f"{_SHARED_KERNEL}\n{preamble}{text}", level) for name, text, level in units]
 
 
@@ -227,7 +234,7 @@ def build_library(source: str, out_path: Path, entry_dir: Path, use_blas: bool,
     A source with a kernel section, longer than SPLIT_SOURCE, is built as several
     translation units by gcc processes running at once, then linked (issue 6, W4 cold and
     W6): the entry point with every non-elementwise node's code, at ENTRY_LEVEL, and the
-    elementwise kernels at -O3, in up to cores() groups of about KERNEL_UNIT characters.
+    elementwise kernels at KERNEL_LEVEL, in up to cores() groups of about KERNEL_UNIT characters.
     A unit longer than LARGE_SOURCE is compiled with -O1 (gcc's -O3 time grows faster
     than linearly on huge functions; the kernels are small functions, and a repeated loop
     is one kernel, so theirs rarely is). The fast call extension, if the cache lacks it,

@@ -152,8 +152,8 @@ def test_a_large_source_is_built_as_two_translation_units(monkeypatch, tmp_path)
     y = T.exp(T.sin(x) * 1.2345678901) - x
     with sg.config.change_flags(compiledir=str(tmp_path)):  # an empty cache: gcc runs
         f = _both([x], [y, y.sum()], [np.linspace(-1, 1, 11)])
-    # the kernels at -O3, the entry point (glue and the sum) at ENTRY_LEVEL
-    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels.c": "-O3"}
+    # the kernels at KERNEL_LEVEL, the entry point (glue and the sum) at ENTRY_LEVEL
+    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels.c": cbuild.KERNEL_LEVEL}
     assert cbuild.ENTRY_LEVEL in ("-O2", "-O3")  # omp simd loops are vectorized at -O2 and up
     np.testing.assert_allclose(f(np.linspace(-1, 1, 11))[0], np.exp(np.sin(np.linspace(-1, 1, 11)) * 1.2345678901)
                                - np.linspace(-1, 1, 11), rtol=1e-14)
@@ -169,8 +169,9 @@ def test_many_kernels_are_dealt_out_to_one_unit_per_core(monkeypatch, tmp_path):
         f = _both([x], outputs, [np.linspace(-0.2, 0.2, 9)], rtol=CHAIN_RTOL)
     source = _source(f)
     assert len(_kernels(source)) > 3
-    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels1.c": "-O3", "kernels2.c": "-O3",
-                                     "kernels3.c": "-O3"}
+    level = cbuild.KERNEL_LEVEL
+    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels1.c": level, "kernels2.c": level,
+                                     "kernels3.c": level}
     (entry_dir,) = {Path(cmd[cmd.index("-c") + 1]).parent for cmd in started if "-c" in cmd}
     defined = [set(re.findall(r"^SG_KERNEL int (sg_ew_\w+)\(.*\{$", (entry_dir / f"kernels{k}.c").read_text(),
                               flags=re.MULTILINE)) for k in (1, 2, 3)]
