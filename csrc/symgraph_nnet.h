@@ -41,7 +41,10 @@ SG_VINLINE double sg_shifted_exp_f64(double d) {
  * line's max is finite, SHIFTED_EXP (exact for arguments <= 0 or NaN) is used instead.
  * NAME##_rows(px, po, lines, L, big, threads) runs NAME on each row of a C-contiguous
  * (lines, L) array, rows split across OpenMP threads when big (threads: the team size, 0
- * for OpenMP's default). */
+ * for OpenMP's default). NAME##_lines(x, o, axis, threshold, threads) runs it on every line
+ * along axis of arrays of any layout, each gathered into a buffer and scattered back, lines
+ * split across threads when there are more than threshold elements; it returns 1 when a
+ * buffer could not be allocated. */
 #define SG_DEFINE_SOFTMAX_ROW(NAME, XT, OT, LOG, EXP, SHIFTED_EXP, HAS_SHIFTED, LINE_STEP)        \
     SG_KFN void NAME(const XT *x, OT *o, int64_t n, const XT *next) {                              \
         /* the max skips NaN (a lane-wise vmaxpd): a NaN makes its exp, so the sum and then  */    \
@@ -101,11 +104,65 @@ SG_VINLINE double sg_shifted_exp_f64(double d) {
             for (int64_t i = 0; i < lines; ++i)                                                    \
                 NAME(px + i * L, po + i * L, L, i + 1 < lines ? px + (i + 1) * L : NULL);          \
         }                                                                                          \
+    }                                                                                              \
+    static void NAME##_line_range(const sg_array *x, sg_array *o, int64_t axis, int64_t lo,       \
+                                  int64_t hi, XT *xb, OT *ob) {                                    \
+        const int64_t L = x->shape[axis], sx = x->strides[axis], so = o->strides[axis];           \
+        const XT *px = (const XT *)x->data;                                                        \
+        OT *po = (OT *)o->data;                                                                    \
+        for (int64_t i = lo; i < hi; ++i) {                                                        \
+            int64_t rest = i, xo = 0, oo = 0;                                                      \
+            for (int64_t a = x->ndim - 1; a >= 0; --a) {                                           \
+                if (a == axis) continue;                                                           \
+                const int64_t ia = rest % x->shape[a];                                             \
+                rest /= x->shape[a];                                                               \
+                xo += ia * x->strides[a];                                                          \
+                oo += ia * o->strides[a];                                                          \
+            }                                                                                      \
+            for (int64_t j = 0; j < L; ++j) xb[j] = px[xo + j * sx];                               \
+            NAME(xb, ob, L, NULL);                                                                 \
+            for (int64_t j = 0; j < L; ++j) po[oo + j * so] = ob[j];                               \
+        }                                                                                          \
+    }                                                                                              \
+    SG_KFN int NAME##_lines(const sg_array *x, sg_array *o, int64_t axis, int64_t threshold,      \
+                            int threads) {                                                         \
+        const int64_t L = x->shape[axis];                                                          \
+        int64_t lines = 1;                                                                         \
+        for (int64_t a = 0; a < x->ndim; ++a)                                                      \
+            if (a != axis) lines *= x->shape[a];                                                   \
+        if (L <= 0 || lines <= 0) return 0;                                                        \
+        int oom = 0;                                                                               \
+        (void)threads;                                                                             \
+        if (lines > 1 && lines * L > threshold) {                                                  \
+            SG_OMP_PARALLEL(threads)                                                               \
+            {                                                                                      \
+                int64_t lo, hi;                                                                    \
+                sg_thread_share(lines, 1, &lo, &hi);                                               \
+                XT *xb = (XT *)malloc((size_t)L * sizeof(XT));                                     \
+                OT *ob = (OT *)malloc((size_t)L * sizeof(OT));                                     \
+                if (xb && ob) NAME##_line_range(x, o, axis, lo, hi, xb, ob);                       \
+                else if (lo < hi) {                                                                \
+                    _Pragma("omp atomic write")                                                    \
+                    oom = 1;                                                                       \
+                }                                                                                  \
+                free(xb);                                                                          \
+                free(ob);                                                                          \
+            }                                                                                      \
+        } else {                                                                                   \
+            XT *xb = (XT *)malloc((size_t)L * sizeof(XT));                                         \
+            OT *ob = (OT *)malloc((size_t)L * sizeof(OT));                                         \
+            if (xb && ob) NAME##_line_range(x, o, axis, 0, lines, xb, ob);                         \
+            else oom = 1;                                                                          \
+            free(xb);                                                                              \
+            free(ob);                                                                              \
+        }                                                                                          \
+        return oom;                                                                                \
     }
 
 /* What SG_DEFINE_SOFTMAX_ROW defines, declared: a kernel taken from the runtime library. */
 #define SG_DECLARE_SOFTMAX_ROW(NAME, XT, OT)                                                       \
     extern void NAME(const XT *x, OT *o, int64_t n, const XT *next);                               \
-    extern void NAME##_rows(const XT *px, OT *po, int64_t lines, int64_t L, int big, int threads);
+    extern void NAME##_rows(const XT *px, OT *po, int64_t lines, int64_t L, int big, int threads); \
+    extern int NAME##_lines(const sg_array *x, sg_array *o, int64_t axis, int64_t threshold, int threads);
 
 #endif

@@ -150,7 +150,9 @@ def test_softmax_emitter_runs_the_vectorized_row_kernel(fn):
     # the row kernel of csrc/symgraph_nnet.h (vectorized max, sg_vexp, rows across threads):
     # defined in the segment, or declared from the prebuilt runtime library
     assert re.search(rf"SG_(DEFINE|DECLARE)_SOFTMAX_ROW\({name}, double, double", source)
-    assert f"{name}_rows(px, po, lines, L, big, 0);" in source
+    assert re.search(rf"{name}_rows\(\(const double \*\)\w+\.data, \(double \*\)\w+\.data, lines, L, ", source)
+    # other layouts: every line gathered into a buffer by the same header's NAME_lines
+    assert re.search(rf"{name}_lines\(&\w+, &\w+, 1, ", source)
     if "SG_DEFINE_SOFTMAX_ROW" in source:
         assert "sg_vexp_f64, sg_shifted_exp_f64, 1, 8)" in source
     assert not re.search(r"(?<![\w])exp\(", source)

@@ -75,49 +75,20 @@ def _emit_along_axis(op: Softmax | LogSoftmax, node: Apply, ctx: EmitContext, lo
     in_dtype, out_dtype = x.type.dtype, out.type.dtype  # type: ignore[attr-defined]
     xt, ot = ctype(in_dtype), ctype(out_dtype)
     kernel = _row_kernel(ctx, in_dtype, out_dtype, log)
-    in_buffer = _row_kernel(ctx, out_dtype, out_dtype, log)  # gathered lines are converted
-    others = [a for a in range(ndim) if a != axis]
-    threads = f" num_threads({ctx.openmp_threads})" if ctx.openmp_threads > 0 else ""
     ctx.line("{")
     ctx.alloc(out, [f"{xn}.shape[{a}]" for a in range(ndim)])
-    ctx.line(f"const {xt} *px = (const {xt} *){xn}.data; {ot} *po = ({ot} *){on}.data;")
-    ctx.line(f"const int64_t L = {xn}.shape[{axis}], sx = {xn}.strides[{axis}], so = {on}.strides[{axis}];")
-    lines = " * ".join(f"{xn}.shape[{a}]" for a in others) or "1"
-    ctx.line(f"const int64_t lines = {lines};")
-    ctx.line(f"const int big = lines > 1 && lines * L > {ctx.openmp_threshold};")
-    ctx.line("if (L > 0 && lines > 0) {")
-    # the output is C-contiguous, so its lines are unit-stride rows exactly when axis is last
+    fail = ctx.fail("out of memory allocating a line of %lld elements", f"(long long){xn}.shape[{axis}]")
+    # the output is C-contiguous, so its lines are unit-stride rows exactly when axis is last;
+    # any other layout gathers each line into a buffer (NAME##_lines of csrc/symgraph_nnet.h)
+    lines = f"{kernel}_lines(&{xn}, &{on}, {axis}, {ctx.openmp_threshold}, {max(ctx.openmp_threads, 0)})"
     if axis == ndim - 1:
-        ctx.line(f"  if (sg_is_contiguous(&{xn})) {{")
-        ctx.line(f"    {kernel}_rows(px, po, lines, L, big, {max(ctx.openmp_threads, 0)});")
-        ctx.line("  } else {")
+        ctx.line(f"if (sg_is_contiguous(&{xn})) {{")
+        ctx.line(f"  const int64_t L = {xn}.shape[{axis}], lines = L > 0 ? sg_size(&{xn}) / L : 0;")
+        ctx.line(f"  if (L > 0 && lines > 0) {kernel}_rows((const {xt} *){xn}.data, ({ot} *){on}.data, lines, L, "
+                 f"lines > 1 && lines * L > {ctx.openmp_threshold}, {max(ctx.openmp_threads, 0)});")
+        ctx.line(f"}} else if ({lines}) {fail}")
     else:
-        ctx.line("  {")
-    # any layout: line i's offsets from its index along the other axes (last one fastest)
-    ctx.line("    int oom = 0;")
-    ctx.line(f"    #pragma omp parallel if(parallel: big){threads}")
-    ctx.line("    {")
-    ctx.line(f"      {ot} *buf = ({ot} *)malloc((size_t)L * sizeof({ot}));")
-    ctx.line("      if (!buf) {")
-    ctx.line("        #pragma omp atomic write")
-    ctx.line("        oom = 1;")
-    ctx.line("      }")
-    ctx.line("      #pragma omp for schedule(static)")
-    ctx.line("      for (int64_t i = 0; i < lines; ++i) {")
-    ctx.line("        if (!buf) continue;")
-    ctx.line("        int64_t rest = i, xo = 0, oo = 0;")
-    for a in reversed(others):
-        ctx.line(f"        {{ const int64_t ia = rest % {xn}.shape[{a}]; rest /= {xn}.shape[{a}];")
-        ctx.line(f"          xo += ia * {xn}.strides[{a}]; oo += ia * {on}.strides[{a}]; }}")
-    ctx.line(f"        for (int64_t j = 0; j < L; ++j) buf[j] = ({ot})px[xo + j * sx];")
-    ctx.line(f"        {in_buffer}(buf, buf, L, NULL);")
-    ctx.line("        for (int64_t j = 0; j < L; ++j) po[oo + j * so] = buf[j];")
-    ctx.line("      }")
-    ctx.line("      free(buf);")
-    ctx.line("    }")
-    ctx.line("    if (oom) " + ctx.fail("out of memory allocating a line of %lld elements", "(long long)L"))
-    ctx.line("  }")
-    ctx.line("}")
+        ctx.line(f"if ({lines}) {fail}")
     ctx.line("}")
 
 
