@@ -7,7 +7,10 @@ machines costs about a microsecond per loop in futex system calls - more than th
 arithmetic of a small call (issue 6, W3). :func:`serial_branches` rewrites each such loop
 into ``if (COND) { the parallel loop } else { the same loop, serial }``; the serial copy
 keeps ``omp simd`` (and its reductions), so it is still vectorized, and never calls into
-libgomp. The cost is that gcc compiles each such loop twice.
+libgomp. The cost is that gcc compiles each such loop twice; the emitters whose loops
+matter most for compile time (elementwise kernels, fused row sums) avoid that by putting
+the loop in a function that the threads of a plain parallel region and the serial path
+both call, and write no ``if(parallel:`` clause.
 """
 
 from __future__ import annotations
