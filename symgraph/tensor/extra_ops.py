@@ -342,24 +342,23 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan
     return isclose(a, b, rtol, atol, equal_nan).all()  # type: ignore[no-any-return]
 
 
-def largest(*args: Any) -> TensorVariable:
-    """The elementwise maximum of all the arguments."""
+def _fold(name: str, combine: Any, args: tuple[Any, ...]) -> TensorVariable:
     if not args:
-        raise TypeError("largest: give at least one argument")
+        raise TypeError(f"{name}: give at least one argument")
     out = as_tensor_variable(args[0])
     for a in args[1:]:
-        out = _tm.maximum(out, a)
+        out = combine(out, a)
     return out
+
+
+def largest(*args: Any) -> TensorVariable:
+    """The elementwise maximum of all the arguments."""
+    return _fold("largest", _tm.maximum, args)
 
 
 def smallest(*args: Any) -> TensorVariable:
     """The elementwise minimum of all the arguments."""
-    if not args:
-        raise TypeError("smallest: give at least one argument")
-    out = as_tensor_variable(args[0])
-    for a in args[1:]:
-        out = _tm.minimum(out, a)
-    return out
+    return _fold("smallest", _tm.minimum, args)
 
 
 def sgn(x: Any) -> TensorVariable:

@@ -103,11 +103,12 @@ class EmitContext:
         threads = f" num_threads({self.openmp_threads})" if self.openmp_threads > 0 else ""
         return f"#pragma omp parallel for simd schedule(static) if(parallel: {count} > {self.openmp_threshold}){threads}"
 
-    def parallel_region(self) -> str:
-        """An OpenMP parallel region's pragma (with ``config.openmp_threads``); the caller
-        decides whether the work is large enough (``openmp_threshold``) and shares it out."""
+    def parallel_region(self, clauses: str = "") -> str:
+        """An OpenMP parallel region's pragma, with ``clauses`` (``for schedule(static)``, a
+        reduction) and ``config.openmp_threads``; the caller decides whether the work is
+        large enough (``openmp_threshold``) and, for a plain region, shares it out."""
         threads = f" num_threads({self.openmp_threads})" if self.openmp_threads > 0 else ""
-        return f"#pragma omp parallel{threads}"
+        return f"#pragma omp parallel{' ' + clauses if clauses else ''}{threads}"
 
     def helper(self, name: str, code: str) -> None:
         self.helpers.setdefault(name, code)

@@ -162,7 +162,7 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     last = ndim - 1
     copies: dict[Variable, int] = {}
     rows: dict[Variable, tuple[str, str]] = {}  # input -> (row pointer, its definition)
-    params: list[str] = [f"{out_c} *po"]  # the flat loop's range function's parameters
+    params: list[tuple[str, str]] = [(f"{out_c} *", "po")]  # the flat loop's range function's parameters
     args = []
     for i, var in enumerate(node.inputs):
         cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
@@ -173,7 +173,7 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
         if var not in indexed:
             line(f"const {cdt} s{i} = *({cdt} *){name}->data;")
             args.append(f"s{i}")
-            params.append(f"const {cdt} s{i}")
+            params.append((f"const {cdt} ", f"s{i}"))
         elif broadcasting:
             kept = [a for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
             if last not in kept:
@@ -198,7 +198,7 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
             if var not in copies:
                 copies[var] = len(copies)
                 line(f"const {cdt} *p{copies[var]} = (const {cdt} *)sg_ew_input({name}, &sg_copy[{copies[var]}], sizeof({cdt}));")
-                params.append(f"const {cdt} *p{copies[var]}")
+                params.append((f"const {cdt} *", f"p{copies[var]}"))
             args.append(f"p{copies[var]}[k]")
     if copies:
         body.insert(0, f"sg_array sg_copy[{len(copies)}] = {{{{0}}}};")
@@ -219,9 +219,9 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     elif not broadcasting:
         # the loop is compiled once, in a range function that the threads (a large output)
         # or the kernel itself (a small one, without entering OpenMP) call
-        names = ", ".join(p.rsplit(" ", 1)[-1].lstrip("*") for p in params)
+        names = ", ".join(name for _, name in params)
         range_fn = (f"static __attribute__((noinline)) void (sg_kernel)_range(int64_t lo, int64_t hi, "
-                    f"{', '.join(params)}) {{\n  #pragma omp simd\n  for (int64_t k = lo; k < hi; ++k)\n"
+                    f"{', '.join(t + name for t, name in params)}) {{\n  #pragma omp simd\n  for (int64_t k = lo; k < hi; ++k)\n"
                     f"    po[k] = {expr};\n}}\n")
         line("const int64_t n = sg_size(sg_o);")
         line(f"if (n > {ctx.openmp_threshold}) {{")

@@ -370,6 +370,43 @@ def _fused_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
 _FUSED_VECTOR_OPS = frozenset({ps.Exp})
 
 
+def _section_arguments(node: Apply, hoisted: dict[int, str],
+                       array: typing.Callable[[int, str], tuple[list[str], list[str], str]]
+                       ) -> tuple[list[str], list[str], list[str]]:
+    """(parameters, call arguments, expression arguments) of a fused reduction's kernel-section
+    function: a constant input inlined, another one-element input passed by value (h<i>), an
+    array input as ``array(i, ctype)`` says."""
+    params: list[str] = []
+    call_args: list[str] = []
+    args: list[str] = []
+    for i, var in enumerate(node.inputs):
+        cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
+        if i in hoisted and is_constant_scalar(var):
+            args.append(hoisted[i])
+        elif i in hoisted:
+            params.append(f"const {cdt} h{i}")
+            call_args.append(hoisted[i])
+            args.append(f"h{i}")
+        else:
+            more_params, more_call_args, arg = array(i, cdt)
+            params += more_params
+            call_args += more_call_args
+            args.append(arg)
+    return params, call_args, args
+
+
+def _section_function(ctx: EmitContext, comment: str, returns: str, kind: str, params: list[str],
+                      body: str) -> str:
+    """Define (once per distinct text) a function in the kernel section, where build.py
+    compiles it in a kernel unit beside the elementwise kernels; return its name."""
+    from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX
+
+    text = f"(sg_fn)({', '.join(params)}) {{\n{body}}}"
+    name = KERNEL_PREFIX + kind + hashlib.sha1(text.encode()).hexdigest()[:16]
+    ctx.helper(name, f"/* {comment} */\nSG_KERNEL {returns} " + text.replace("(sg_fn)", name))
+    return name
+
+
 def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[int, str],
               arrays: list[tuple[int, str, str]], ptrs: dict[int, str], dtype: str, po: str, big: str) -> None:
     """The trailing-axes sum of c_elemwise_reduce's fast path (``outer`` rows of ``inner``
@@ -377,42 +414,26 @@ def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[i
     elements [k0, k1) of row r, which rows split across threads, or one long row's parts,
     or the serial path call. gcc compiles that loop once (in a kernel unit, beside the
     elementwise kernels), where writing it out for each case cost four copies of it."""
-    from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX
-
     c = ctype(dtype)
     in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
-    params, call_args, args = [], [], []
-    for i, var in enumerate(node.inputs):
-        cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
-        if i in hoisted:
-            if is_constant_scalar(var):
-                args.append(hoisted[i])
-                continue
-            params.append(f"const {cdt} h{i}")
-            call_args.append(hoisted[i])
-            args.append(f"h{i}")
-            continue
-        form = next(f for j, _, f in arrays if j == i)
-        params.append(f"const {cdt} *restrict a{i}")
-        call_args.append(ptrs[i])
-        args.append(f"a{i}[{'r * inner + k' if form == 'full' else 'r'}]")
+    forms = {j: f for j, _, f in arrays}
+    params, call_args, args = _section_arguments(
+        node, hoisted, lambda i, cdt: ([f"const {cdt} *restrict a{i}"], [ptrs[i]],
+                                       f"a{i}[{'r * inner + k' if forms[i] == 'full' else 'r'}]"))
     flags: dict[str, typing.Any] = {}
     e = _fused_expr(op.scalar_op, args, in_dtypes, dtype, flags)
-    text = (f"(sg_row_sum)(int64_t r, int64_t k0, int64_t k1, int64_t inner{''.join(', ' + p for p in params)}) {{\n"
-            "  double s = 0.0;\n  #pragma omp simd reduction(+:s)\n"
-            f"  for (int64_t k = k0; k < k1; ++k) s += (double)({e});\n  return s;\n}}")
-    fn = KERNEL_PREFIX + "rowsum_" + hashlib.sha1(text.encode()).hexdigest()[:16]
-    ctx.helper(fn, f"/* {op}: the sum of row r's elements [k0, k1) */\nSG_KERNEL double "
-               + text.replace("(sg_row_sum)", fn))
+    fn = _section_function(ctx, f"{op}: the sum of row r's elements [k0, k1)", "double", "rowsum_",
+                           ["int64_t r", "int64_t k0", "int64_t k1", "int64_t inner", *params],
+                           "  double s = 0.0;\n  #pragma omp simd reduction(+:s)\n"
+                           f"  for (int64_t k = k0; k < k1; ++k) s += (double)({e});\n  return s;\n")
     extra = "".join(", " + a for a in call_args)
-    region = ctx.parallel_region()
     ctx.line(f"    if (outer == 1 && {big}) {{")
     ctx.line("      double s = 0.0;")
-    ctx.line(f"      {region.replace('parallel', 'parallel reduction(+:s)', 1)}")
+    ctx.line(f"      {ctx.parallel_region('reduction(+:s)')}")
     ctx.line(f"      {{ int64_t lo, hi; sg_thread_share(inner, 16, &lo, &hi); s += {fn}(0, lo, hi, inner{extra}); }}")
     ctx.line(f"      {po}[0] = ({c})s;")
     ctx.line(f"    }} else if ({big}) {{")
-    ctx.line(f"      {region.replace('parallel', 'parallel for schedule(static)', 1)}")
+    ctx.line(f"      {ctx.parallel_region('for schedule(static)')}")
     ctx.line(f"      for (int64_t r = 0; r < outer; ++r) {po}[r] = ({c}){fn}(r, 0, inner, inner{extra});")
     ctx.line("    } else {")
     ctx.line(f"      for (int64_t r = 0; r < outer; ++r) {po}[r] = ({c}){fn}(r, 0, inner, inner{extra});")
@@ -429,7 +450,7 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
     (columns: whole rows are combined into the output row). Anything else computes the
     elementwise values into a temporary buffer and reduces that with the ordinary kernels.
     """
-    from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX, emit_shape_check
+    from symgraph.backends.c.emit.elemwise import emit_shape_check
     from symgraph.tensor.elemwise import Elemwise
 
     red = op.reduce
@@ -551,28 +572,17 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
     ctx.line(f"    sg_array {tmp};")
     ctx.line(f"    if (!sg_alloc(&{tmp}, {ndim}, {shp}, sizeof({c}))) " + ctx.fail("out of memory"))
     # (the loop is a kernel-section function: it takes no time of the entry unit's gcc)
-    params, call_args, general_args = [], [], []
-    for i, var in enumerate(node.inputs):
-        cdt = ctype(var.type.dtype)  # type: ignore[attr-defined]
-        if i in hoisted:
-            if is_constant_scalar(var):
-                general_args.append(hoisted[i])
-            else:
-                params.append(f"const {cdt} h{i}")
-                call_args.append(hoisted[i])
-                general_args.append(f"h{i}")
-            continue
-        params += [f"const {cdt} *restrict a{i}", f"const int64_t *st{i}"]
-        call_args += [ptrs[i], f"{ctx.name(var)}.strides"]
-        terms = [f"i{a} * st{i}[{a}]" for a in range(ndim) if var.type.shape[a] != 1]  # type: ignore[attr-defined]
-        general_args.append(f"a{i}[{' + '.join(terms) if terms else '0'}]")
+    def strided(i: int, cdt: str) -> tuple[list[str], list[str], str]:
+        terms = [f"i{a} * st{i}[{a}]" for a in range(ndim) if node.inputs[i].type.shape[a] != 1]  # type: ignore[attr-defined]
+        return ([f"const {cdt} *restrict a{i}", f"const int64_t *st{i}"],
+                [ptrs[i], f"{ctx.name(node.inputs[i])}.strides"], f"a{i}[{' + '.join(terms) if terms else '0'}]")
+
+    params, call_args, general_args = _section_arguments(node, hoisted, strided)
     loops = "".join(f"  for (int64_t i{a} = 0; i{a} < shape[{a}]; ++i{a})\n" for a in range(ndim))
-    text = (f"(sg_fill)(const int64_t *shape, {c} *restrict pt{''.join(', ' + p for p in params)}) {{\n"
-            f"  int64_t q = 0;\n{loops}"
-            f"  pt[q++] = {_fused_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};\n}}")
-    fill = KERNEL_PREFIX + "fill_" + hashlib.sha1(text.encode()).hexdigest()[:16]
-    ctx.helper(fill, f"/* {op}: its elementwise values, computed into pt */\nSG_KERNEL void "
-               + text.replace("(sg_fill)", fill))
+    fill = _section_function(ctx, f"{op}: its elementwise values, computed into pt", "void", "fill_",
+                             ["const int64_t *shape", f"{c} *restrict pt", *params],
+                             f"  int64_t q = 0;\n{loops}"
+                             f"  pt[q++] = {_fused_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};\n")
     ctx.line(f"    {fill}({shp}, ({c} *){tmp}.data{''.join(', ' + a for a in call_args)});")
     flags_c = ", ".join("1" if a in axes else "0" for a in range(ndim)) or "0"
     ctx.line(f"    {{ const uint8_t reduced[{max(ndim, 1)}] = {{{flags_c}}}; sg_reduce_loop plan;")
