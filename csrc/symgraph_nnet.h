@@ -157,12 +157,65 @@ SG_VINLINE double sg_shifted_exp_f64(double d) {
             free(ob);                                                                              \
         }                                                                                          \
         return oom;                                                                                \
+    }                                                                                              \
+    /* A whole (log-)softmax node over axis of x: its C-contiguous output allocated (slot), */    \
+    /* unit-stride rows run in place, any other layout line by line; returns 1 on failure. */     \
+    SG_KFN int NAME##_node(sg_error *err, int64_t node, sg_ws_slot *slot, sg_array *out,          \
+                           const sg_array *x, int64_t axis, int64_t threshold, int threads) {      \
+        if (sg_node_alloc(err, node, slot, out, x->ndim, x->shape, sizeof(OT))) return 1;          \
+        if (axis == x->ndim - 1 && sg_is_contiguous(x)) {                                          \
+            const int64_t L = x->shape[axis], lines = L > 0 ? sg_size(x) / L : 0;                  \
+            if (L > 0 && lines > 0)                                                                \
+                NAME##_rows((const XT *)x->data, (OT *)out->data, lines, L,                        \
+                            lines > 1 && lines * L > threshold, threads);                          \
+            return 0;                                                                              \
+        }                                                                                          \
+        if (NAME##_lines(x, out, axis, threshold, threads))                                        \
+            return sg_fail(err, node, "out of memory allocating a line of %lld elements",          \
+                           (long long)x->shape[axis]);                                             \
+        return 0;                                                                                  \
     }
+
+/* NAME(err, node, slot, out, p, labels): a CrossentropyCategorical1Hot node, out[i] =
+ * -LOG(p[i, labels[i]]) for each row i of the coding distribution p (PT, LT and OT the C
+ * types of p, the labels and out); returns 1 on failure (a label out of range, a count of
+ * labels other than p's rows, no memory). */
+#define SG_DEFINE_XENT_1HOT(NAME, PT, LT, OT, LOG)                                                 \
+    SG_KFN int NAME(sg_error *err, int64_t node, sg_ws_slot *slot, sg_array *out, const sg_array *p, \
+                    const sg_array *labels) {                                                      \
+        const int64_t rows = p->shape[0], classes = p->shape[1];                                   \
+        if (labels->shape[0] != rows) {                                                            \
+            char s1[96];                                                                           \
+            return sg_fail(err, node, "crossentropy_categorical_1hot: coding_dist has shape %s but " \
+                           "there are %lld labels; expected one label per row",                    \
+                           sg_shape_str(p, s1, 96), (long long)labels->shape[0]);                  \
+        }                                                                                          \
+        if (sg_node_alloc(err, node, slot, out, 1, p->shape, sizeof(OT))) return 1;                \
+        const PT *pp = (const PT *)p->data;                                                        \
+        const LT *pl = (const LT *)labels->data;                                                   \
+        OT *po = (OT *)out->data;                                                                  \
+        for (int64_t i = 0; i < rows; ++i) {                                                       \
+            const int64_t y = (int64_t)pl[i * labels->strides[0]];                                 \
+            if (y < 0 || y >= classes)                                                             \
+                return sg_fail(err, node, "crossentropy_categorical_1hot: label %lld in row %lld " \
+                               "is out of range for %lld classes (labels must be in [0, %lld))",   \
+                               (long long)y, (long long)i, (long long)classes, (long long)classes); \
+            po[i] = -LOG((OT)pp[i * p->strides[0] + y * p->strides[1]]);                           \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }
+
+/* What SG_DEFINE_XENT_1HOT defines, declared: a node function of the runtime library. */
+#define SG_DECLARE_XENT_1HOT(NAME, PT, LT, OT, LOG)                                                \
+    extern int NAME(sg_error *err, int64_t node, sg_ws_slot *slot, sg_array *out, const sg_array *p, \
+                    const sg_array *labels);
 
 /* What SG_DEFINE_SOFTMAX_ROW defines, declared: a kernel taken from the runtime library. */
 #define SG_DECLARE_SOFTMAX_ROW(NAME, XT, OT)                                                       \
     extern void NAME(const XT *x, OT *o, int64_t n, const XT *next);                               \
     extern void NAME##_rows(const XT *px, OT *po, int64_t lines, int64_t L, int big, int threads); \
-    extern int NAME##_lines(const sg_array *x, sg_array *o, int64_t axis, int64_t threshold, int threads);
+    extern int NAME##_lines(const sg_array *x, sg_array *o, int64_t axis, int64_t threshold, int threads); \
+    extern int NAME##_node(sg_error *err, int64_t node, sg_ws_slot *slot, sg_array *out, const sg_array *x, \
+                           int64_t axis, int64_t threshold, int threads);
 
 #endif

@@ -5,7 +5,8 @@
  * compiling them again and is linked against this library (symgraph/backends/c/runtime.py).
  * It holds the larger functions of symgraph_runtime.h (allocation, the workspace, shape
  * formatting, strided copies, the reduction planner) and the sum kernels of the dtypes
- * training graphs use, with their threaded drivers, and the softmax line kernels. Python
+ * training graphs use, with their threaded drivers, the softmax line kernels and the matrix
+ * product nodes (symgraph_blas.h; BLAS itself is reached through the caller's table). Python
  * reads the SG_DEFINE_* lines below to know which kernels are here: a line is all it takes
  * to prebuild one more.
  *
@@ -16,6 +17,7 @@
 #define SG_RT_BUILD 1
 #include "symgraph_runtime.h"
 #include "symgraph_nnet.h"
+#include "symgraph_blas.h" /* the product nodes, which reach BLAS through a table */
 
 /* name, input type, type each value is converted to (the accumulator dtype), C type summed
  * in; as backends/c/emit/reduce.py names and types them */
@@ -33,6 +35,13 @@ SG_DEFINE_SOFTMAX_ROW(sg_softmax_row_float32_float32, float, float, 0, sg_vexp_f
 SG_DEFINE_SOFTMAX_ROW(sg_softmax_row_float64_float64, double, double, 0, sg_vexp_f64, sg_shifted_exp_f64, 1, 8)
 SG_DEFINE_SOFTMAX_ROW(sg_log_softmax_row_float32_float32, float, float, 1, sg_vexp_f32, sg_vexp_f32, 0, 16)
 SG_DEFINE_SOFTMAX_ROW(sg_log_softmax_row_float64_float64, double, double, 1, sg_vexp_f64, sg_shifted_exp_f64, 1, 8)
+
+/* crossentropy of a coding distribution and integer labels (backends/c/emit/nnet.py: name,
+ * distribution, label and output types, the log of the output type) */
+SG_DEFINE_XENT_1HOT(sg_xent_1hot_float32_int32_float32, float, int32_t, float, logf)
+SG_DEFINE_XENT_1HOT(sg_xent_1hot_float64_int32_float64, double, int32_t, double, log)
+SG_DEFINE_XENT_1HOT(sg_xent_1hot_float32_int64_float32, float, int64_t, float, logf)
+SG_DEFINE_XENT_1HOT(sg_xent_1hot_float64_int64_float64, double, int64_t, double, log)
 
 static struct PyModuleDef sg_rt_module = {
     PyModuleDef_HEAD_INIT, "_sgrt",

@@ -6,6 +6,7 @@
 #ifndef SYMGRAPH_RUNTIME_H
 #define SYMGRAPH_RUNTIME_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,9 @@ SG_RT const void *sg_ew_input(const sg_array *a, sg_array *tmp, size_t itemsize)
 SG_RT const sg_array *sg_ew_rows(const sg_array *a, sg_array *tmp, size_t itemsize);
 SG_RT int sg_ew_shape_error(sg_error *err, int64_t node, const sg_array *const *in, int n, int ndim,
                             const char *bcast);
+SG_RT int sg_fail(sg_error *err, int64_t node, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+SG_RT int sg_node_alloc(sg_error *err, int64_t node, sg_ws_slot *slot, sg_array *out, int64_t ndim,
+                        const int64_t *shape, size_t itemsize);
 #endif
 
 #define SG_FAIL(err, node_index, ...)                                    \
@@ -301,6 +305,27 @@ SG_RT void sg_copy_into(void *dst, const sg_array *src, size_t itemsize) {
 SG_RT __attribute__((noinline)) int sg_ew_alloc(sg_ws_slot *slot, sg_array *a, int64_t ndim, const int64_t *shape,
                                               size_t itemsize) {
   return slot ? sg_ws_alloc(slot, a, ndim, shape, itemsize) : sg_alloc(a, ndim, shape, itemsize);
+}
+
+/* ---- support for node functions: a whole node's work as one call (the product nodes of
+ * symgraph_blas.h, the sums, softmax and crossentropy nodes), which reports a failure in
+ * err and returns 1 where generated code would have used SG_FAIL. */
+/* Report that node `node` failed (printf-style message); returns 1. */
+SG_RT __attribute__((noinline, cold, format(printf, 3, 4))) int sg_fail(sg_error *err, int64_t node,
+                                                                        const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  err->node = node;
+  vsnprintf(err->message, sizeof(err->message), fmt, args);
+  va_end(args);
+  return 1;
+}
+
+/* A node's output (sg_ew_alloc), or its out-of-memory error (returns 1). */
+SG_RT __attribute__((noinline)) int sg_node_alloc(sg_error *err, int64_t node, sg_ws_slot *slot, sg_array *out,
+                                                int64_t ndim, const int64_t *shape, size_t itemsize) {
+  if (sg_ew_alloc(slot, out, ndim, shape, itemsize)) return 0;
+  return sg_fail(err, node, "out of memory allocating %lld elements", (long long)sg_size(out));
 }
 #endif
 
@@ -772,7 +797,9 @@ static inline int sg_reduce_take_outer(sg_reduce_loop *p, int64_t *count, int64_
                                int64_t threshold, int threads);                                    \
     extern int NAME##_leading(const sg_array *x, int64_t count, int64_t size, ACC_T *acc,         \
                               int64_t threshold, int threads);                                     \
-    extern void NAME(const sg_reduce_loop *plan, const IN_T *x, ACC_T *acc);
+    extern void NAME(const sg_reduce_loop *plan, const IN_T *x, ACC_T *acc);                        \
+    extern int NAME##_node(const sg_array *x, const uint8_t *reduced, int layout, int64_t count,   \
+                           VAL_T *out, int64_t size, int64_t threshold, int threads);
 
 /* acc[...] += x over the plan (acc holds the initial values: -0.0 or 0). With the loop
  * outside the last one taken out (rows of length n, input stride rs, output stride ros),
@@ -822,6 +849,31 @@ static inline int sg_reduce_take_outer(sg_reduce_loop *p, int64_t *count, int64_
                         acc[oo + k * so] += (ACC_T)(VAL_T)a[r * rs + k * si];                      \
             }                                                                                      \
         );                                                                                         \
+    }                                                                                              \
+    /* A whole Sum node: out (size elements, C order) = the sums of x over the axes marked in */  \
+    /* reduced (count elements each), accumulated from +0 (NumPy's start: a sum of -0.0 is */     \
+    /* +0.0) in ACC_T and rounded to VAL_T; accumulated in out itself when ACC_T is as wide. */   \
+    /* layout 1: the reduced axes are the last ones, 2: the first ones (split across threads */   \
+    /* when x is C-contiguous), 0: others (the walk). Returns 1 when out of memory. */            \
+    SG_KFN int NAME##_node(const sg_array *x, const uint8_t *reduced, int layout, int64_t count,   \
+                           VAL_T *out, int64_t size, int64_t threshold, int threads) {             \
+        const int own = sizeof(ACC_T) != sizeof(VAL_T);                                            \
+        ACC_T *acc = own ? (ACC_T *)malloc(size ? (size_t)size * sizeof(ACC_T) : 1) : (ACC_T *)out; \
+        if (!acc) return 1;                                                                        \
+        for (int64_t k = 0; k < size; ++k) acc[k] = (ACC_T)0;                                      \
+        const int done = layout == 1   ? NAME##_trailing(x, count, size, acc, threshold, threads)   \
+                         : layout == 2 ? NAME##_leading(x, count, size, acc, threshold, threads)    \
+                                       : 0;                                                        \
+        if (!done) {                                                                               \
+            sg_reduce_loop plan;                                                                   \
+            sg_reduce_plan(&plan, x, reduced, 1);                                                  \
+            NAME(&plan, (const IN_T *)x->data, acc);                                               \
+        }                                                                                          \
+        if (own) {                                                                                 \
+            for (int64_t k = 0; k < size; ++k) out[k] = (VAL_T)acc[k];                             \
+            free(acc);                                                                             \
+        }                                                                                          \
+        return 0;                                                                                  \
     }
 
 /* acc[...] *= x over the plan, in order (as NumPy multiplies; acc starts at 1). */

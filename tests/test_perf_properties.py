@@ -51,10 +51,12 @@ def test_w2_step_is_one_c_segment_of_five_blas_calls_with_transposes_as_flags() 
     assert runner.python_nodes == [] and len(runner.steps) == 1
     source = _source(f)
     # two forward products, the hidden layer's gradient and two weight gradients folded
-    # into Gemm updates (W - lr * a.T @ b): five gemm calls through csrc/symgraph_blas.h
-    # (three products, two updates), which passes a transposed operand's layout as BLAS's
-    # flag (sg_blas_layout); the transposes stay views (DimShuffle{1,0}), not copies
-    assert source.count("sg_blas_f32(&") == 3 and source.count("sg_blas_f32_update(&") == 2
+    # into Gemm updates (W - lr * a.T @ b): five calls of the product nodes of
+    # csrc/symgraph_blas.h (three products, two updates over the weights' own buffers),
+    # which pass a transposed operand's layout as BLAS's flag (sg_blas_layout); the
+    # transposes stay views (DimShuffle{1,0}), not copies
+    assert source.count("sg_dot_f32(err, ") == 3
+    assert len(re.findall(r"sg_gemm_f32\(err, \d+, &sg_blas, &sg_over, ", source)) == 2
     assert '#include "symgraph_blas.h"' in source and source.count("DimShuffle{1,0}") >= 2
     ops = [type(n.op).__name__ for n in f.maker.fgraph.apply_nodes]
     assert ops.count("Gemm") == 2 and ops.count("Dot") == 3

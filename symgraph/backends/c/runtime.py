@@ -143,19 +143,22 @@ def prebuilt_sums() -> frozenset[tuple[str, str, str, str]]:
     return frozenset(tuple(m.groups()) for m in _SUM.finditer(text))  # type: ignore[misc]
 
 
-_SOFTMAX = re.compile(r"^SG_DEFINE_SOFTMAX_ROW\((.+)\)\s*$", re.MULTILINE)
+def prebuilt_softmax_rows() -> frozenset[str]:
+    """The argument lists of the library's ``SG_DEFINE_SOFTMAX_ROW`` lines (as emitted)."""
+    return prebuilt_definitions("SOFTMAX_ROW")
 
 
 @functools.cache
-def prebuilt_softmax_rows() -> frozenset[str]:
-    """The argument lists of the library's ``SG_DEFINE_SOFTMAX_ROW`` lines (as emitted)."""
+def prebuilt_definitions(macro: str) -> frozenset[str]:
+    """The argument lists of the library's ``SG_DEFINE_<macro>(...)`` lines (as emitted),
+    e.g. ``prebuilt_definitions("XENT_1HOT")``."""
     from symgraph.backends.c import build as cbuild
 
     try:
         text = (cbuild.csrc_dir() / SOURCE).read_text()
     except (OSError, Exception):  # noqa: BLE001
         return frozenset()
-    return frozenset(m.group(1) for m in _SOFTMAX.finditer(text))
+    return frozenset(re.findall(rf"^SG_DEFINE_{macro}\((.+)\)\s*$", text, flags=re.MULTILINE))
 
 
 def links(source: str) -> bool:

@@ -4,6 +4,8 @@ stabilized logsumexp is one pass that is finite at extreme inputs."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import scipy.special as sps
@@ -136,12 +138,15 @@ def test_the_py_backend_runs_a_fused_node_repeatedly_with_the_same_results():
 def test_a_fused_row_sum_compiles_its_loop_once_for_every_case():
     # one function sums a part of a row: rows split across threads, one long row split into
     # parts, and the serial path all call it, so gcc compiles the expression once (plus once
-    # in the general path's fill function, for inputs that are not contiguous)
+    # in the general path's fill function, for inputs that are not contiguous); the three
+    # cases are one kernel-section function too, so the entry point has only its call
     x = T.dmatrix("x")
     f = sg.function([x], T.exp(x * 0.5).sum(axis=1), mode="c")
     assert "ElemwiseReduce" in _kinds(f)
     source = "".join(s.source for s in f.maker.runner.sources)
-    assert source.count("sg_vexp_f64(") == 2 and "sg_ew_rowsum_" in source and "sg_ew_fill_" in source
+    assert source.count("sg_vexp_f64(") == 2 and "sg_ew_fill_" in source
+    assert re.search(r"^\s+sg_ew_rowsums_\w+\(outer, inner, outer \* inner > \d+, po\d+, ", source, re.MULTILINE)
+    assert len(re.findall(r"sg_ew_rowsums_\w+_row\(", source)) == 4  # its definition and three calls
     rng = np.random.default_rng(5)
     for shape in [(1, 5), (1, 400_001), (3, 100_000), (700, 400), (4, 0), (0, 3)]:
         v = rng.standard_normal(shape)

@@ -150,9 +150,9 @@ def test_softmax_emitter_runs_the_vectorized_row_kernel(fn):
     # the row kernel of csrc/symgraph_nnet.h (vectorized max, sg_vexp, rows across threads):
     # defined in the segment, or declared from the prebuilt runtime library
     assert re.search(rf"SG_(DEFINE|DECLARE)_SOFTMAX_ROW\({name}, double, double", source)
-    assert re.search(rf"{name}_rows\(\(const double \*\)\w+\.data, \(double \*\)\w+\.data, lines, L, ", source)
-    # other layouts: every line gathered into a buffer by the same header's NAME_lines
-    assert re.search(rf"{name}_lines\(&\w+, &\w+, 1, ", source)
+    # the node is one call of the header's NAME_node, which runs NAME_rows on the rows of a
+    # C-contiguous input and, for other layouts, gathers every line into a buffer (NAME_lines)
+    assert re.search(rf"if \({name}_node\(err, \d+, &sg_ws\[\d+\]|NULL, &\w+, &\w+, 1, ", source)
     if "SG_DEFINE_SOFTMAX_ROW" in source:
         assert "sg_vexp_f64, sg_shifted_exp_f64, 1, 8)" in source
     assert not re.search(r"(?<![\w])exp\(", source)
@@ -321,7 +321,10 @@ def runtime_kind(request, monkeypatch):
 def _threaded(f, layout: str, runtime_kind: str) -> None:
     """The function sums by the threaded driver, from the library or compiled in."""
     source = _source(f)
-    assert f"sg_sum_float64_float64_{layout}(&" in source
+    # the node is one call of the sum's node function, told the layout (1: the last axes,
+    # 2: the first ones), which tries the threaded driver NAME_trailing or NAME_leading
+    code = {"trailing": 1, "leading": 2}[layout]
+    assert re.search(rf"sg_sum_float64_float64_node\(&v\d+, sg_reduced, {code}, ", source), source
     macro = "SG_DECLARE_SUM" if runtime_kind == "prebuilt" else "SG_DEFINE_SUM"
     assert f"{macro}(sg_sum_float64_float64, double, double, double)" in source
 

@@ -169,3 +169,40 @@ def test_prebuilt_and_compiled_in_kernels_give_the_same_bits(dtype, monkeypatch)
     for value in values:
         for a, b in zip(prebuilt(value), compiled(value)):
             np.testing.assert_array_equal(a, b)
+
+
+@needs_library
+@pytest.mark.parametrize("prebuilt", sorted(runtime.prebuilt_definitions("XENT_1HOT")))
+def test_every_prebuilt_crossentropy_is_the_one_the_emitter_asks_for(prebuilt):
+    name = prebuilt.split(", ")[0]
+    p_dtype, label_dtype, _ = re.fullmatch(r"sg_xent_1hot_(\w+?)_(\w+?)_(\w+)", name).groups()
+    p, y = T.matrix("p", dtype=p_dtype), T.vector("y", dtype=label_dtype)
+    f = sg.compile_function([p, y], T.nnet.categorical_crossentropy(p, y), mode="c")
+    assert f"SG_DECLARE_XENT_1HOT({prebuilt})" in _source(f)
+    dist = np.array([[0.2, 0.8], [0.6, 0.4]], p_dtype)
+    np.testing.assert_allclose(f(dist, np.array([1, 0], label_dtype)), -np.log([0.8, 0.6]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_product_softmax_and_crossentropy_nodes_agree_with_and_without_the_library(dtype, monkeypatch):
+    # the node functions (products through the CBLAS table, softmax, crossentropy, sums)
+    # are the library's or compiled into the function: same results, same errors
+    x, w, v, z = T.matrix("x", dtype=dtype), T.matrix("w", dtype=dtype), T.vector("v", dtype=dtype), T.ivector("z")
+    p = T.nnet.softmax(T.dot(x, w))
+    outputs = [T.dot(x, w), T.dot(x, v), T.dot(v, x.T), T.dot(v, v), T.nnet.categorical_crossentropy(p, z).sum(),
+               T.sum(T.dot(x.T, x), axis=0)]
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal((5, 4)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype),
+            rng.standard_normal(4).astype(dtype), np.array([0, 2, 1, 1, 0], "int32")]
+    linked = sg.compile_function([x, w, v, z], outputs, mode="c")
+    monkeypatch.setattr(runtime, "library", lambda: None)
+    compiled = sg.compile_function([x, w, v, z], outputs, mode="c")
+    assert runtime.LINKED_LINE not in _source(compiled) and "SG_DEFINE_XENT_1HOT" in _source(compiled)
+    reference = sg.compile_function([x, w, v, z], outputs, mode="py")(*args)
+    for f in (linked, compiled):
+        for got, want in zip(f(*args), reference):
+            np.testing.assert_allclose(got, want, rtol=2e-5 if dtype == "float32" else 1e-12)
+        with pytest.raises(ValueError, match=r"label 3 in row 1 is out of range for 3 classes"):
+            f(*args[:3], np.array([0, 3, 1, 1, 0], "int32"))
+        with pytest.raises(ValueError, match=r"dot: shapes \(5, 4\) and \(3, 3\) are not aligned: 4 != 3"):
+            f(args[0], np.zeros((3, 3), dtype), *args[2:])

@@ -54,6 +54,19 @@ def kernel_call(kernel: str, node_index: int, out: str, inputs: list[str]) -> st
             f"{WS_SLOT.format(out)}, &{out}, sg_args)) goto sg_cleanup; }}")
 
 
+def borrow_slot(ctx: EmitContext, out: Variable, var: Variable) -> str:
+    """The opening of a block that lends ``var``'s buffer to ``out`` through a workspace slot
+    named ``sg_over`` (an update computed over the variable's own buffer: backends/c/inplace.py).
+    The slot lends it only when ``var`` is C-contiguous and not empty, and sg_ws_alloc takes
+    it only for a result of exactly its size (SG_WS_BORROWED); otherwise the slot is empty and
+    ``out`` gets a fresh buffer. The caller closes the block."""
+    vn = ctx.name(var)
+    ctx.aliases[out] = var
+    return (f"{{ sg_ws_slot sg_over = {{0}}; if (sg_is_contiguous(&{vn}) && sg_size(&{vn}) > 0) "
+            f"{{ sg_over.ptr = {vn}.data; "
+            f"sg_over.cap = ((size_t)sg_size(&{vn}) * sizeof({ctype(var.type.dtype)})) | SG_WS_BORROWED; }}")  # type: ignore[attr-defined]
+
+
 def parse_kernel_call(line: str) -> tuple[str, int, str, list[str]] | None:
     """``kernel_call``'s arguments back from its statement, or None for any other line."""
     match = _CALL.fullmatch(line)
@@ -266,12 +279,7 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
         # kernel's slot lends that buffer, which has the result's shape (a result of any
         # other size would get a fresh buffer: SG_WS_BORROWED); a strided or empty
         # variable leaves the slot empty, so the kernel allocates a fresh one
-        var = node.inputs[ctx.destroy[node]]
-        vn = ctx.name(var)
-        ctx.aliases[out] = var
-        ctx.line(f"{{ sg_ws_slot sg_over = {{0}}; if (sg_is_contiguous(&{vn}) && sg_size(&{vn}) > 0) "
-                 f"{{ sg_over.ptr = {vn}.data; "
-                 f"sg_over.cap = ((size_t)sg_size(&{vn}) * sizeof({out_c})) | SG_WS_BORROWED; }}")
+        ctx.line(borrow_slot(ctx, out, node.inputs[ctx.destroy[node]]))
         ctx.line("  " + call.replace(WS_SLOT.format(ctx.name(out)), "&sg_over") + " }")
         return
     ctx.line(call)

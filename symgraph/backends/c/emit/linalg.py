@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from symgraph.backends.c.ctypes import Unsupported, ctype
 from symgraph.backends.c.emit import EmitContext, emit
-from symgraph.graph.node import Apply
+from symgraph.backends.c.emit.elemwise import WS_SLOT, borrow_slot
+from symgraph.graph.node import Apply, Variable
 from symgraph.tensor.linalg import Dot
 
 
@@ -33,22 +34,27 @@ def _as_blas_vector(ctx: EmitContext, v: str, itemsize: str) -> tuple[str, str]:
     return tmp, f"({tmp}.shape[0] > 1 ? (blasint){tmp}.strides[0] : 1)"
 
 
-def _blas_fn(p: str) -> str:
-    """The functions of csrc/symgraph_blas.h for BLAS prefix ``p`` ('s' or 'd')."""
-    return "sg_blas_f32" if p == "s" else "sg_blas_f64"
+def _blas_node(ctx: EmitContext, out: Variable, call: str, borrowed: Variable | None = None) -> None:
+    """One product node as one call of a node function of csrc/symgraph_blas.h (prebuilt
+    in the runtime library), which checks the shapes, allocates ``out`` and calls BLAS
+    through the CBLAS table ``sg_blas``; ``call`` is the function's name and its arguments
+    after the output. ``borrowed``: the input whose buffer ``out`` may take (an in-place
+    update, backends/c/inplace.py), lent through the output's workspace slot."""
+    ctx.uses_blas = True
+    ctx.owning[out] = None  # the function allocates it (its workspace slot, or sg_alloc)
+    on = ctx.name(out)
+    fn, _, args = call.partition("(")
+    statement = f"if ({fn}(err, {ctx.node_index}, &sg_blas, {{slot}}, &{on}, {args}) goto sg_cleanup;"
+    if borrowed is None:
+        ctx.line(statement.format(slot=WS_SLOT.format(on)))
+        return
+    ctx.line(borrow_slot(ctx, out, borrowed) + statement.format(slot="&sg_over") + " }")
 
 
-def _gemm_call(ctx: EmitContext, p: str, ct: str, a: str, b: str, out: str, alpha: str, beta: str) -> None:
-    """``out = alpha * a @ b + beta * out`` for matrices (m, k) @ (k, n) with m, n, k set in C."""
-    ctx.line(f"if ({_blas_fn(p)}(&{a}, &{b}, &{out}, m, n, k, {alpha}, {beta})) " + ctx.fail("out of memory"))
-
-
-def _gemv_call(ctx: EmitContext, p: str, ct: str, mat: str, vec: str, out: str, transpose: bool,
-               alpha: str, beta: str) -> None:
-    """``out = alpha * op(mat) @ vec + beta * out`` with op the identity or (``transpose``) the
-    transpose; the BLAS flag combines that with how ``mat`` is stored."""
-    ctx.line(f"if ({_blas_fn(p)}v(&{mat}, &{vec}, &{out}, {int(transpose)}, {alpha}, {beta})) "
-             + ctx.fail("out of memory"))
+def _blas_suffix(dtype: str) -> str:
+    if dtype not in ("float32", "float64"):
+        raise Unsupported(f"BLAS op in {dtype}")
+    return "f32" if dtype == "float32" else "f64"
 
 
 @emit.register(Dot)
@@ -59,47 +65,12 @@ def c_dot(op: Dot, node: Apply, ctx: EmitContext) -> None:
     for v in (a, b, out):
         ctype(v.type.dtype)  # type: ignore[attr-defined]
     blas = dt in ("float32", "float64") and a.type.dtype == dt and b.type.dtype == dt  # type: ignore[attr-defined]
-    an, bn, on = ctx.name(a), ctx.name(b), ctx.name(out)
     if not blas:
         _emit_loop_dot(node, ctx)
         return
-    ctx.uses_blas = True
-    p = "s" if dt == "float32" else "d"
-    ct = ctype(dt)
-    size = f"sizeof({ct})"
-    ctx.line("{")
-    ctx.line("const int64_t sg_int_max = 2147483647;")
-    if a.ndim == 2 and b.ndim == 2:  # type: ignore[attr-defined]
-        _check_aligned(ctx, an, bn, 1, 0)
-        ctx.alloc(out, [f"{an}.shape[0]", f"{bn}.shape[1]"])
-        ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1], n = {bn}.shape[1];")
-        ctx.line("if (m > sg_int_max || n > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
-        ctx.line(f"if (m > 0 && n > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)(m * n) * {size}); else {{")
-        _gemm_call(ctx, p, ct, an, bn, on, "1", "0")
-        ctx.line("} }")
-    elif a.ndim + b.ndim == 3:  # type: ignore[attr-defined]
-        # matrix @ vector, or vector @ matrix = matrix^T @ vector
-        mat, vec, transpose = (an, bn, False) if a.ndim == 2 else (bn, an, True)  # type: ignore[attr-defined]
-        _check_aligned(ctx, an, bn, 1 if a.ndim == 2 else 0, 0)  # type: ignore[attr-defined]
-        rows = f"{mat}.shape[{1 if transpose else 0}]"
-        ctx.alloc(out, [rows])
-        ctx.line(f"const int64_t m = {rows}, k = {vec}.shape[0];")
-        ctx.line("if (m > sg_int_max || k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
-        ctx.line(f"if (m > 0) {{ if (k == 0) memset({on}.data, 0, (size_t)m * {size}); else {{")
-        _gemv_call(ctx, p, ct, mat, vec, on, transpose, "1", "0")
-        ctx.line("} }")
-    elif a.ndim == 1 and b.ndim == 1:  # type: ignore[attr-defined]
-        _check_aligned(ctx, an, bn, 0, 0)
-        ctx.alloc(out, [])
-        ctx.line(f"const int64_t k = {an}.shape[0];")
-        ctx.line("if (k > sg_int_max) " + ctx.fail("dot: dimensions too large for 32-bit BLAS"))
-        xv, incx = _as_blas_vector(ctx, an, size)
-        yv, incy = _as_blas_vector(ctx, bn, size)
-        ctx.line(f"*({ct} *){on}.data = k ? scipy_cblas_{p}dot((blasint)k, ({ct} *){xv}.data, {incx}, ({ct} *){yv}.data, {incy}) : 0;")
-        ctx.line(f"if (own_{xv}) free({xv}.data); if (own_{yv}) free({yv}.data);")
-    else:
+    if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):  # type: ignore[attr-defined]
         raise Unsupported(f"Dot of ndim {a.ndim} and {b.ndim}")  # type: ignore[attr-defined]
-    ctx.line("}")
+    _blas_node(ctx, out, f"sg_dot_{_blas_suffix(dt)}(&{ctx.name(a)}, &{ctx.name(b)})")
 
 
 def _emit_loop_dot(node: Apply, ctx: EmitContext) -> None:
@@ -145,48 +116,27 @@ def _blas_prefix(dtype: str) -> str:
 from symgraph.tensor.blas import Gemm, Gemv, Ger
 
 
-@emit.register(Gemm)
-def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
-    z, alpha, x, y, beta = node.inputs
+def _update(node: Apply, ctx: EmitContext, fn: str) -> None:
+    """Gemm or Gemv (``fn``): ``out = alpha * a @ b + beta * z``, over z's own buffer where
+    the node may overwrite it."""
+    z, alpha, a, b, beta = node.inputs
     out = node.outputs[0]
     dt = out.type.dtype  # type: ignore[attr-defined]
-    p = _blas_prefix(dt)
-    ct = ctype(dt)
-    zn, an, xn, yn, bn, on = (ctx.name(v) for v in (z, alpha, x, y, beta, out))
-    ctx.uses_blas = True
-    ctx.line("{")
-    _check_aligned(ctx, xn, yn, 1, 0)
-    ctx.line(f"const int64_t m = {xn}.shape[0], k = {xn}.shape[1], n = {yn}.shape[1];")
-    ctx.line(f"if ({zn}.shape[0] != m || {zn}.shape[1] != n) {{ char s1[96]; "
-             + ctx.fail("Gemm: z has shape %s, expected (%lld, %lld)", f"sg_shape_str(&{zn}, s1, 96)",
-                        "(long long)m", "(long long)n") + " }")
-    ctx.line("if (m > 2147483647 || n > 2147483647 || k > 2147483647) " + ctx.fail("Gemm: dimensions too large for 32-bit BLAS"))
-    ctx.alloc_over(node, out, z, ["m", "n"])
-    # the copy of z, 0 * z for beta == 0 and the product: one function of csrc/symgraph_blas.h
-    ctx.line(f"if ({_blas_fn(p)}_update(&{zn}, {on}_over, &{xn}, &{yn}, n, &{on}, m, k, "
-             f"*({ct} *){an}.data, *({ct} *){bn}.data)) " + ctx.fail("out of memory"))
-    ctx.line("}")
+    s, ct = _blas_suffix(dt), ctype(dt)
+    zn, aln, an, bn, ben = (ctx.name(v) for v in (z, alpha, a, b, beta))
+    taken = node in ctx.destroy and node.inputs[ctx.destroy[node]] is z
+    _blas_node(ctx, out, f"sg_{fn}_{s}(&{zn}, &{an}, &{bn}, *({ct} *){aln}.data, *({ct} *){ben}.data)",
+               borrowed=z if taken else None)
+
+
+@emit.register(Gemm)
+def c_gemm(op: Gemm, node: Apply, ctx: EmitContext) -> None:
+    _update(node, ctx, "gemm")
 
 
 @emit.register(Gemv)
 def c_gemv(op: Gemv, node: Apply, ctx: EmitContext) -> None:
-    z, alpha, a, x, beta = node.inputs
-    out = node.outputs[0]
-    dt = out.type.dtype  # type: ignore[attr-defined]
-    p = _blas_prefix(dt)
-    ct = ctype(dt)
-    zn, aln, an, xn, bn, on = (ctx.name(v) for v in (z, alpha, a, x, beta, out))
-    ctx.uses_blas = True
-    ctx.line("{")
-    _check_aligned(ctx, an, xn, 1, 0)
-    ctx.line(f"const int64_t m = {an}.shape[0], k = {an}.shape[1];")
-    ctx.line(f"if ({zn}.shape[0] != m) {{ char s1[96]; "
-             + ctx.fail("Gemv: z has shape %s, expected (%lld,)", f"sg_shape_str(&{zn}, s1, 96)", "(long long)m") + " }")
-    ctx.line("if (m > 2147483647 || k > 2147483647) " + ctx.fail("Gemv: dimensions too large for 32-bit BLAS"))
-    ctx.alloc_over(node, out, z, ["m"])
-    ctx.line(f"if ({_blas_fn(p)}v_update(&{zn}, {on}_over, &{an}, &{xn}, 1, &{on}, m, k, "
-             f"*({ct} *){aln}.data, *({ct} *){bn}.data)) " + ctx.fail("out of memory"))
-    ctx.line("}")
+    _update(node, ctx, "gemv")
 
 
 @emit.register(Ger)

@@ -32,8 +32,9 @@ from symgraph import scalar as ps
 from symgraph.backends.c import runtime
 from symgraph.backends.c.ctypes import Unsupported, ctype, suffix
 from symgraph.backends.c.emit import EmitContext, emit
+from symgraph.backends.c.emit.elemwise import WS_SLOT
 from symgraph.backends.c.emit.vecmath import vector_call
-from symgraph.graph.node import Apply
+from symgraph.graph.node import Apply, Variable
 from symgraph.tensor.nnet import CrossentropyCategorical1Hot, LogSoftmax, Softmax
 
 
@@ -69,27 +70,20 @@ def _row_kernel(ctx: EmitContext, in_dtype: str, out_dtype: str, log: bool) -> s
 
 def _emit_along_axis(op: Softmax | LogSoftmax, node: Apply, ctx: EmitContext, log: bool) -> None:
     x, out = node.inputs[0], node.outputs[0]
-    xn, on = ctx.name(x), ctx.name(out)
-    ndim = x.type.ndim  # type: ignore[attr-defined]
-    axis = op.axis
-    in_dtype, out_dtype = x.type.dtype, out.type.dtype  # type: ignore[attr-defined]
-    xt, ot = ctype(in_dtype), ctype(out_dtype)
-    kernel = _row_kernel(ctx, in_dtype, out_dtype, log)
-    ctx.line("{")
-    ctx.alloc(out, [f"{xn}.shape[{a}]" for a in range(ndim)])
-    fail = ctx.fail("out of memory allocating a line of %lld elements", f"(long long){xn}.shape[{axis}]")
-    # the output is C-contiguous, so its lines are unit-stride rows exactly when axis is last;
-    # any other layout gathers each line into a buffer (NAME##_lines of csrc/symgraph_nnet.h)
-    lines = f"{kernel}_lines(&{xn}, &{on}, {axis}, {ctx.openmp_threshold}, {max(ctx.openmp_threads, 0)})"
-    if axis == ndim - 1:
-        ctx.line(f"if (sg_is_contiguous(&{xn})) {{")
-        ctx.line(f"  const int64_t L = {xn}.shape[{axis}], lines = L > 0 ? sg_size(&{xn}) / L : 0;")
-        ctx.line(f"  if (L > 0 && lines > 0) {kernel}_rows((const {xt} *){xn}.data, ({ot} *){on}.data, lines, L, "
-                 f"lines > 1 && lines * L > {ctx.openmp_threshold}, {max(ctx.openmp_threads, 0)});")
-        ctx.line(f"}} else if ({lines}) {fail}")
-    else:
-        ctx.line(f"if ({lines}) {fail}")
-    ctx.line("}")
+    kernel = _row_kernel(ctx, x.type.dtype, out.type.dtype, log)  # type: ignore[attr-defined]
+    # the node is one call (NAME##_node of csrc/symgraph_nnet.h): the C-contiguous output's
+    # lines are unit-stride rows when axis is last and the input is C-contiguous; any other
+    # layout gathers each line into a buffer (NAME##_lines)
+    _node_call(ctx, out, f"{kernel}_node", f"&{ctx.name(x)}, {op.axis}, {ctx.openmp_threshold}, "
+               f"{max(ctx.openmp_threads, 0)}")
+
+
+def _node_call(ctx: EmitContext, out: Variable, function: str, args: str) -> None:
+    """One statement that calls the node function ``function(err, node, slot, &out, args)``,
+    which allocates ``out`` in its workspace slot."""
+    ctx.owning[out] = None
+    on = ctx.name(out)
+    ctx.line(f"if ({function}(err, {ctx.node_index}, {WS_SLOT.format(on)}, &{on}, {args})) goto sg_cleanup;")
 
 
 @emit.register(Softmax)
@@ -106,26 +100,13 @@ def c_log_softmax(op: LogSoftmax, node: Apply, ctx: EmitContext) -> None:
 def c_crossentropy_1hot(op: CrossentropyCategorical1Hot, node: Apply, ctx: EmitContext) -> None:
     p, labels = node.inputs
     out = node.outputs[0]
-    pn, ln, on = ctx.name(p), ctx.name(labels), ctx.name(out)
-    pt, lt, ot = ctype(p.type.dtype), ctype(labels.type.dtype), ctype(out.type.dtype)  # type: ignore[attr-defined]
-    f = suffix(out.type.dtype)  # type: ignore[attr-defined]
-    ctx.line("{")
-    ctx.line(
-        f"if ({ln}.shape[0] != {pn}.shape[0]) {{ char s1[96]; "
-        + ctx.fail("crossentropy_categorical_1hot: coding_dist has shape %s but there are %lld labels; "
-                   "expected one label per row", f"sg_shape_str(&{pn}, s1, 96)", f"(long long){ln}.shape[0]")
-        + " }"
-    )
-    ctx.alloc(out, [f"{pn}.shape[0]"])
-    ctx.line(f"const {pt} *pp = (const {pt} *){pn}.data; const {lt} *pl = (const {lt} *){ln}.data; {ot} *po = ({ot} *){on}.data;")
-    ctx.line(f"for (int64_t i = 0; i < {pn}.shape[0]; ++i) {{")
-    ctx.line(f"  const int64_t y = (int64_t)pl[i * {ln}.strides[0]];")
-    ctx.line(
-        f"  if (y < 0 || y >= {pn}.shape[1]) "
-        + ctx.fail("crossentropy_categorical_1hot: label %lld in row %lld is out of range for %lld classes "
-                   "(labels must be in [0, %lld))", "(long long)y", "(long long)i",
-                   f"(long long){pn}.shape[1]", f"(long long){pn}.shape[1]")
-    )
-    ctx.line(f"  po[i] = -log{f}(({ot})pp[i * {pn}.strides[0] + y * {pn}.strides[1]]);")
-    ctx.line("}")
-    ctx.line("}")
+    dtypes = [v.type.dtype for v in (p, labels, out)]  # type: ignore[attr-defined]
+    name = "sg_xent_1hot_" + "_".join(dtypes)
+    args = f"{name}, {', '.join(map(ctype, dtypes))}, log{suffix(dtypes[2])}"
+    # a node function of csrc/symgraph_nnet.h, prebuilt in the runtime library for the
+    # float labels' usual dtypes
+    if ctx.links_runtime and args in runtime.prebuilt_definitions("XENT_1HOT"):
+        ctx.helper(name, f"SG_DECLARE_XENT_1HOT({args})")
+    else:
+        ctx.helper(name, f"SG_DEFINE_XENT_1HOT({args})")
+    _node_call(ctx, out, name, f"&{ctx.name(p)}, &{ctx.name(labels)}")

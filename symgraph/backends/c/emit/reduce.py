@@ -122,8 +122,23 @@ def _accumulate(op: Sum | Prod, node: Apply, ctx: EmitContext, kind: str) -> Non
         not is_float and acc_dtype in ("int64", "uint64") and out_dtype in ("int64", "uint64")
     )
     kernel = f"sg_{kind}_{in_dtype}_{acc_dtype}"
+    layout = _layout(x.type.ndim, op.axis) if op.axis else None  # type: ignore[attr-defined]
     if kind == "sum":
         sum_kernel(ctx, kernel, in_c, val_c, acc_c)
+        if out_c == val_c and out_dtype != "bool":
+            # the whole node is one call (SG_DEFINE_SUM's NAME_node, prebuilt in the runtime
+            # library for the common dtypes): no code of its own for gcc (issue 6, W4 cold)
+            xn, o = ctx.name(x), ctx.name(out)
+            ndim = x.type.ndim  # type: ignore[attr-defined]
+            flags = ", ".join("1" if a in op.axis else "0" for a in range(ndim)) or "0"
+            count = " * ".join(f"{xn}.shape[{a}]" for a in op.axis) or "1"
+            code = {"trailing": 1, "leading": 2}.get(layout or "", 0)
+            ctx.line(f"{{ const uint8_t sg_reduced[{max(ndim, 1)}] = {{{flags}}};")
+            ctx.alloc(out, [f"{xn}.shape[{a}]" for a in range(ndim) if a not in op.axis])
+            ctx.line(f"  if ({kernel}_node(&{xn}, sg_reduced, {code}, {count}, ({out_c} *){o}.data, sg_size(&{o}), "
+                     f"{ctx.openmp_threshold}, {max(ctx.openmp_threads, 0)})) "
+                     + ctx.fail("out of memory allocating %lld accumulators", f"(long long)sg_size(&{o})") + " }")
+            return
     else:
         ctx.helper(kernel, f"SG_DEFINE_PROD({kernel}, {in_c}, {val_c}, {acc_c})")
 
@@ -145,7 +160,6 @@ def _accumulate(op: Sum | Prod, node: Apply, ctx: EmitContext, kind: str) -> Non
         ctx.line(f"  if (!{acc}) " + ctx.fail("out of memory allocating %lld accumulators",
                                               f"(long long){size}"))
     ctx.line(f"  for (int64_t k = 0; k < {size}; ++k) {acc}[k] = ({acc_c}){init};")
-    layout = _layout(x.type.ndim, op.axis) if op.axis else None  # type: ignore[attr-defined]
     if kind == "sum" and layout is not None:
         # a C-contiguous input over its first or last axes: split across threads
         # (SG_DEFINE_THREADED_SUM in csrc/symgraph_runtime.h), else the walk
@@ -396,24 +410,27 @@ def _section_arguments(node: Apply, hoisted: dict[int, str],
 
 
 def _section_function(ctx: EmitContext, comment: str, returns: str, kind: str, params: list[str],
-                      body: str) -> str:
+                      body: str, prelude: str = "") -> str:
     """Define (once per distinct text) a function in the kernel section, where build.py
-    compiles it in a kernel unit beside the elementwise kernels; return its name."""
+    compiles it in a kernel unit beside the elementwise kernels; return its name. ``prelude``:
+    static functions that only it calls, defined before it; ``(sg_fn)`` in them and in
+    ``body`` stands for its name."""
     from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX
 
-    text = f"(sg_fn)({', '.join(params)}) {{\n{body}}}"
+    text = f"{prelude}SG_KERNEL {returns} (sg_fn)({', '.join(params)}) {{\n{body}}}"
     name = KERNEL_PREFIX + kind + hashlib.sha1(text.encode()).hexdigest()[:16]
-    ctx.helper(name, f"/* {comment} */\nSG_KERNEL {returns} " + text.replace("(sg_fn)", name))
+    ctx.helper(name, f"/* {comment} */\n" + text.replace("(sg_fn)", name))
     return name
 
 
 def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[int, str],
               arrays: list[tuple[int, str, str]], ptrs: dict[int, str], dtype: str, po: str, big: str) -> None:
     """The trailing-axes sum of c_elemwise_reduce's fast path (``outer`` rows of ``inner``
-    contiguous elements): one vectorized loop, in a kernel-section function that sums
-    elements [k0, k1) of row r, which rows split across threads, or one long row's parts,
-    or the serial path call. gcc compiles that loop once (in a kernel unit, beside the
-    elementwise kernels), where writing it out for each case cost four copies of it."""
+    contiguous elements), as one call of a kernel-section function: a vectorized loop that
+    sums elements [k0, k1) of row r, which rows split across threads, or one long row's
+    parts, or the serial path call. gcc compiles that loop once (in a kernel unit, beside
+    the elementwise kernels), where writing it out for each case cost four copies of it,
+    and the entry point has only the call (issue 6, W4 cold)."""
     c = ctype(dtype)
     in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
     forms = {j: f for j, _, f in arrays}
@@ -422,22 +439,28 @@ def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[i
                                        f"a{i}[{'r * inner + k' if forms[i] == 'full' else 'r'}]"))
     flags: dict[str, typing.Any] = {}
     e = _fused_expr(op.scalar_op, args, in_dtypes, dtype, flags)
-    fn = _section_function(ctx, f"{op}: the sum of row r's elements [k0, k1)", "double", "rowsum_",
-                           ["int64_t r", "int64_t k0", "int64_t k1", "int64_t inner", *params],
-                           "  double s = 0.0;\n  #pragma omp simd reduction(+:s)\n"
-                           f"  for (int64_t k = k0; k < k1; ++k) s += (double)({e});\n  return s;\n")
-    extra = "".join(", " + a for a in call_args)
-    ctx.line(f"    if (outer == 1 && {big}) {{")
-    ctx.line("      double s = 0.0;")
-    ctx.line(f"      {ctx.parallel_region('reduction(+:s)')}")
-    ctx.line(f"      {{ int64_t lo, hi; sg_thread_share(inner, 16, &lo, &hi); s += {fn}(0, lo, hi, inner{extra}); }}")
-    ctx.line(f"      {po}[0] = ({c})s;")
-    ctx.line(f"    }} else if ({big}) {{")
-    ctx.line(f"      {ctx.parallel_region('for schedule(static)')}")
-    ctx.line(f"      for (int64_t r = 0; r < outer; ++r) {po}[r] = ({c}){fn}(r, 0, inner, inner{extra});")
-    ctx.line("    } else {")
-    ctx.line(f"      for (int64_t r = 0; r < outer; ++r) {po}[r] = ({c}){fn}(r, 0, inner, inner{extra});")
-    ctx.line("    }")
+    row = (f"static __attribute__((noinline)) double (sg_fn)_row(int64_t r, int64_t k0, int64_t k1, int64_t inner"
+           f"{''.join(', ' + p for p in params)}) {{\n"
+           "  double s = 0.0;\n  #pragma omp simd reduction(+:s)\n"
+           f"  for (int64_t k = k0; k < k1; ++k) s += (double)({e});\n  return s;\n}}\n")
+    extra = "".join(", " + p.rsplit(" ", 1)[-1].lstrip("*") for p in params)
+    body = [
+        "  if (outer == 1 && big) {",
+        "    double s = 0.0;",
+        f"    {ctx.parallel_region('reduction(+:s)')}",
+        f"    {{ int64_t lo, hi; sg_thread_share(inner, 16, &lo, &hi); s += (sg_fn)_row(0, lo, hi, inner{extra}); }}",
+        f"    po[0] = ({c})s;",
+        "  } else if (big) {",
+        f"    {ctx.parallel_region('for schedule(static)')}",
+        f"    for (int64_t r = 0; r < outer; ++r) po[r] = ({c})(sg_fn)_row(r, 0, inner, inner{extra});",
+        "  } else {",
+        f"    for (int64_t r = 0; r < outer; ++r) po[r] = ({c})(sg_fn)_row(r, 0, inner, inner{extra});",
+        "  }",
+    ]
+    fn = _section_function(ctx, f"{op}: the sums of rows of inner elements", "void", "rowsums_",
+                           ["int64_t outer", "int64_t inner", "int big", f"{c} *restrict po", *params],
+                           "".join(line + "\n" for line in body), prelude=row)
+    ctx.line(f"    {fn}(outer, inner, {big}, {po}{''.join(', ' + a for a in call_args)});")
 
 
 @emit.register(ElemwiseReduce)
@@ -585,21 +608,18 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
                              f"  pt[q++] = {_fused_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};\n")
     ctx.line(f"    {fill}({shp}, ({c} *){tmp}.data{''.join(', ' + a for a in call_args)});")
     flags_c = ", ".join("1" if a in axes else "0" for a in range(ndim)) or "0"
-    ctx.line(f"    {{ const uint8_t reduced[{max(ndim, 1)}] = {{{flags_c}}}; sg_reduce_loop plan;")
-    ctx.line(f"      sg_reduce_plan(&plan, &{tmp}, reduced, 1);")
+    ctx.line(f"    {{ const uint8_t reduced[{max(ndim, 1)}] = {{{flags_c}}};")
     ctx.line(f"      const int64_t n_out = sg_size(&{o});")
     if kind == "sum":
+        # the values' sums, as a Sum node of them computes them (the walk; count unused)
         kernel = f"sg_sum_{dtype}_{dtype}"
         sum_kernel(ctx, kernel, c, c, "double")
-        ctx.line("      double *acc = (double *)malloc(n_out ? n_out * sizeof(double) : 1);")
-        ctx.line(f"      if (!acc) {{ free({tmp}.data); " + ctx.fail("out of memory") + " }")
-        ctx.line("      for (int64_t k = 0; k < n_out; ++k) acc[k] = 0.0;")
-        ctx.line(f"      {kernel}(&plan, (const {c} *){tmp}.data, acc);")
-        ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) {po}[k] = ({c})acc[k];")
-        ctx.line("      free(acc);")
+        ctx.line(f"      if ({kernel}_node(&{tmp}, reduced, 0, 0, {po}, n_out, 0, 0)) {{ free({tmp}.data); "
+                 + ctx.fail("out of memory") + " }")
     else:
         kernel = f"sg_{kind}_{dtype}"
         ctx.helper(kernel, f"SG_DEFINE_EXTREME({kernel}, {c}, {better})")
+        ctx.line(f"      sg_reduce_loop plan; sg_reduce_plan(&plan, &{tmp}, reduced, 1);")
         ctx.line(f"      for (int64_t k = 0; k < n_out; ++k) {po}[k] = {init};")
         ctx.line(f"      {kernel}(&plan, (const {c} *){tmp}.data, {po});")
     ctx.line(f"      free({tmp}.data); }}")
