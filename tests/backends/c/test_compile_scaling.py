@@ -170,13 +170,30 @@ def test_many_kernels_are_dealt_out_to_one_unit_per_core(monkeypatch, tmp_path):
     source = _source(f)
     assert len(_kernels(source)) > 3
     level = cbuild.KERNEL_LEVEL
-    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels1.c": level, "kernels2.c": level,
-                                     "kernels3.c": level}
+    # three units for three cores: the entry point's and two of kernels
+    assert _unit_levels(started) == {"entry.c": cbuild.ENTRY_LEVEL, "kernels1.c": level, "kernels2.c": level}
     (entry_dir,) = {Path(cmd[cmd.index("-c") + 1]).parent for cmd in started if "-c" in cmd}
-    defined = [set(re.findall(r"^SG_KERNEL int (sg_ew_\w+)\(.*\{$", (entry_dir / f"kernels{k}.c").read_text(),
-                              flags=re.MULTILINE)) for k in (1, 2, 3)]
-    # each kernel is defined in exactly one unit, and every unit has some
-    assert all(defined) and sum(map(len, defined)) == len(set().union(*defined)) == len(_kernels(source))
+    texts = [(entry_dir / f"{name}.c").read_text() for name in ("entry", "kernels1", "kernels2")]
+    defined = [set(re.findall(r"^SG_KERNEL int (sg_ew_\w+)\(.*\{$", text, flags=re.MULTILINE)) for text in texts]
+    # each kernel is defined in exactly one unit and every kernel unit has some; the units
+    # of kernels are of about equal length (the entry point's counts its own characters at
+    # ENTRY_WEIGHT: with 200 calls, it takes no kernel here)
+    assert all(defined[1:]) and sum(map(len, defined)) == len(set().union(*defined)) == len(_kernels(source))
+    lengths = [len(text) for text in texts[1:]]
+    assert max(lengths) - min(lengths) < 0.2 * max(lengths), lengths
+
+
+def test_the_entry_points_unit_takes_kernels_only_when_it_is_the_shorter():
+    kernels = [f"SG_KERNEL int sg_ew_{k}(void) {{ return {'1' * 100}; }}" for k in range(6)]
+    section = "\n".join([cbuild.KERNELS_SECTION] + [f"{cbuild.KERNEL_PIECE}\n{code}" for code in kernels])
+    long_entry, short_entry = 10 * len(section), 0
+    assert len(cbuild._kernel_groups(section, 2, [long_entry])) == 2
+    assert not re.search("SG_KERNEL", cbuild._kernel_groups(section, 2, [long_entry])[0])
+    first, second = cbuild._kernel_groups(section, 2, [short_entry])
+    assert first.count("SG_KERNEL") == second.count("SG_KERNEL") == 3
+    # one kernel and a long entry point: the kernel goes to a unit of its own
+    assert len(cbuild._kernel_groups(section.split(cbuild.KERNEL_PIECE)[0] + cbuild.KERNEL_PIECE + "\n" + kernels[0],
+                                     4, [long_entry])) == 2
 
 
 def test_kernel_groups_share_the_support_code_and_balance_by_length():
