@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -256,6 +257,8 @@ def test_the_fast_call_extension_builds_while_the_segment_does(monkeypatch, tmp_
     assert len(call) == 1 and started[call[0]][0] != "run"
     assert link and call[0] < link[0]
     assert f.maker.runner.steps[0][1].caller is not None  # and taken: the fast call path
+    # linked by gold where it is installed (faster than ld.bfd), else by gcc's default
+    assert ("-fuse-ld=gold" in started[link[0]]) == bool(shutil.which("ld.gold"))
     assert not fastcall._in_flight
     assert not list(tmp_path.glob("runtime/*/*/.bg-*"))  # its output was moved into the cache
 
