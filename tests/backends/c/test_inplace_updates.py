@@ -8,9 +8,9 @@ the buffer was reused where the rule says it must be, and was not where it must 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
-import re
 from pathlib import Path
 
 import numpy as np

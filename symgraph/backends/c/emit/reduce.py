@@ -28,7 +28,6 @@ Max/min propagate NaN; argmax/argmin return the first extreme, or the first NaN,
 from __future__ import annotations
 
 import hashlib
-
 import typing
 from collections.abc import Sequence
 
@@ -565,7 +564,6 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
         kept_n = " * ".join(f"{shp}[{a}]" for a in kept) or "1"
         ctx.line(f"    const int64_t outer = {kept_n if layout == 'trailing' else count};")
         ctx.line(f"    const int64_t inner = {count if layout == 'trailing' else kept_n};")
-        threads = f" num_threads({ctx.openmp_threads})" if ctx.openmp_threads > 0 else ""
         big = f"outer * inner > {ctx.openmp_threshold}"
         if layout == "trailing" and kind != "sum":
             _row_extremes(ctx, kind, dtype, expr("r * inner + k", "r"), po, "outer", "inner", "    ")
