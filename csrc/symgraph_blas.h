@@ -178,9 +178,12 @@ static __attribute__((unused)) int sg_blas_vector(const sg_array *v, size_t item
         const int64_t a_axis = a->ndim == 2 ? 1 : 0;                                                \
         if (a->shape[a_axis] != b->shape[0]) return sg_blas_unaligned(err, node, a, b, a_axis, 0);  \
         const int64_t k = b->shape[0];                                                              \
-        int64_t shape[2] = {a->ndim == 2 ? a->shape[0] : b->shape[1], b->shape[1]};                 \
+        /* the output's shape: a's rows (if a matrix), then b's columns (if a matrix) */           \
+        int64_t shape[2] = {0, 0}, out_ndim = 0;                                                    \
+        if (a->ndim == 2) shape[out_ndim++] = a->shape[0];                                          \
+        if (b->ndim == 2) shape[out_ndim++] = b->shape[1];                                          \
         if (a->ndim == 2 && b->ndim == 2) {                                                         \
-            if (sg_node_alloc(err, node, slot, out, 2, shape, sizeof(T))) return 1;                 \
+            if (sg_node_alloc(err, node, slot, out, out_ndim, shape, sizeof(T))) return 1;          \
             const int64_t m = shape[0], n = shape[1];                                               \
             if (m > SG_BLAS_INT_MAX || n > SG_BLAS_INT_MAX || k > SG_BLAS_INT_MAX)                  \
                 return sg_fail(err, node, "dot: dimensions too large for 32-bit BLAS");        \
@@ -192,7 +195,7 @@ static __attribute__((unused)) int sg_blas_vector(const sg_array *v, size_t item
         if (a->ndim + b->ndim == 3) { /* matrix @ vector, or vector @ matrix = matrix^T @ vector */ \
             const int transpose = a->ndim == 1;                                                     \
             const sg_array *mat = transpose ? b : a, *vec = transpose ? a : b;                      \
-            if (sg_node_alloc(err, node, slot, out, 1, shape, sizeof(T))) return 1;                 \
+            if (sg_node_alloc(err, node, slot, out, out_ndim, shape, sizeof(T))) return 1;          \
             const int64_t m = shape[0];                                                             \
             if (m > SG_BLAS_INT_MAX || k > SG_BLAS_INT_MAX)                                         \
                 return sg_fail(err, node, "dot: dimensions too large for 32-bit BLAS");        \
@@ -201,7 +204,7 @@ static __attribute__((unused)) int sg_blas_vector(const sg_array *v, size_t item
             if (sg_mv_##S(api, mat, vec, out, transpose, 1, 0)) return sg_fail(err, node, "out of memory"); \
             return 0;                                                                               \
         }                                                                                           \
-        if (sg_node_alloc(err, node, slot, out, 0, shape, sizeof(T))) return 1;                     \
+        if (sg_node_alloc(err, node, slot, out, out_ndim, shape, sizeof(T))) return 1;              \
         if (k > SG_BLAS_INT_MAX) return sg_fail(err, node, "dot: dimensions too large for 32-bit BLAS"); \
         sg_array x, y;                                                                              \
         int own_x, own_y;                                                                           \

@@ -384,12 +384,12 @@ _FUSED_VECTOR_OPS = frozenset({ps.Exp})
 
 
 def _section_arguments(node: Apply, hoisted: dict[int, str],
-                       array: typing.Callable[[int, str], tuple[list[str], list[str], str]]
-                       ) -> tuple[list[str], list[str], list[str]]:
+                       array: typing.Callable[[int, str], tuple[list[tuple[str, str]], list[str], str]]
+                       ) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     """(parameters, call arguments, expression arguments) of a fused reduction's kernel-section
     function: a constant input inlined, another one-element input passed by value (h<i>), an
     array input as ``array(i, ctype)`` says."""
-    params: list[str] = []
+    params: list[tuple[str, str]] = []  # (C type, name)
     call_args: list[str] = []
     args: list[str] = []
     for i, var in enumerate(node.inputs):
@@ -397,7 +397,7 @@ def _section_arguments(node: Apply, hoisted: dict[int, str],
         if i in hoisted and is_constant_scalar(var):
             args.append(hoisted[i])
         elif i in hoisted:
-            params.append(f"const {cdt} h{i}")
+            params.append((f"const {cdt}", f"h{i}"))
             call_args.append(hoisted[i])
             args.append(f"h{i}")
         else:
@@ -408,15 +408,20 @@ def _section_arguments(node: Apply, hoisted: dict[int, str],
     return params, call_args, args
 
 
-def _section_function(ctx: EmitContext, comment: str, returns: str, kind: str, params: list[str],
-                      body: str, prelude: str = "") -> str:
+def _declared(params: list[tuple[str, str]]) -> str:
+    """A C parameter list from (type, name) pairs."""
+    return ", ".join(f"{t}{n}" if t.endswith("*") else f"{t} {n}" for t, n in params)
+
+
+def _section_function(ctx: EmitContext, comment: str, returns: str, kind: str,
+                      params: list[tuple[str, str]], body: str, prelude: str = "") -> str:
     """Define (once per distinct text) a function in the kernel section, where build.py
     compiles it in a kernel unit beside the elementwise kernels; return its name. ``prelude``:
     static functions that only it calls, defined before it; ``(sg_fn)`` in them and in
     ``body`` stands for its name."""
     from symgraph.backends.c.emit.elemwise import KERNEL_PREFIX
 
-    text = f"{prelude}SG_KERNEL {returns} (sg_fn)({', '.join(params)}) {{\n{body}}}"
+    text = f"{prelude}SG_KERNEL {returns} (sg_fn)({_declared(params)}) {{\n{body}}}"
     name = KERNEL_PREFIX + kind + hashlib.sha1(text.encode()).hexdigest()[:16]
     ctx.helper(name, f"/* {comment} */\n" + text.replace("(sg_fn)", name))
     return name
@@ -434,15 +439,15 @@ def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[i
     in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
     forms = {j: f for j, _, f in arrays}
     params, call_args, args = _section_arguments(
-        node, hoisted, lambda i, cdt: ([f"const {cdt} *restrict a{i}"], [ptrs[i]],
+        node, hoisted, lambda i, cdt: ([(f"const {cdt} *restrict", f"a{i}")], [ptrs[i]],
                                        f"a{i}[{'r * inner + k' if forms[i] == 'full' else 'r'}]"))
     flags: dict[str, typing.Any] = {}
     e = _fused_expr(op.scalar_op, args, in_dtypes, dtype, flags)
-    row = (f"static __attribute__((noinline)) double (sg_fn)_row(int64_t r, int64_t k0, int64_t k1, int64_t inner"
-           f"{''.join(', ' + p for p in params)}) {{\n"
+    row_params = [("int64_t", "r"), ("int64_t", "k0"), ("int64_t", "k1"), ("int64_t", "inner"), *params]
+    row = (f"static __attribute__((noinline)) double (sg_fn)_row({_declared(row_params)}) {{\n"
            "  double s = 0.0;\n  #pragma omp simd reduction(+:s)\n"
            f"  for (int64_t k = k0; k < k1; ++k) s += (double)({e});\n  return s;\n}}\n")
-    extra = "".join(", " + p.rsplit(" ", 1)[-1].lstrip("*") for p in params)
+    extra = "".join(", " + name for _, name in params)  # the driver passes its own on
     body = [
         "  if (outer == 1 && big) {",
         "    double s = 0.0;",
@@ -457,7 +462,8 @@ def _row_sums(ctx: EmitContext, op: ElemwiseReduce, node: Apply, hoisted: dict[i
         "  }",
     ]
     fn = _section_function(ctx, f"{op}: the sums of rows of inner elements", "void", "rowsums_",
-                           ["int64_t outer", "int64_t inner", "int big", f"{c} *restrict po", *params],
+                           [("int64_t", "outer"), ("int64_t", "inner"), ("int", "big"), (f"{c} *restrict", "po"),
+                            *params],
                            "".join(line + "\n" for line in body), prelude=row)
     ctx.line(f"    {fn}(outer, inner, {big}, {po}{''.join(', ' + a for a in call_args)});")
 
@@ -593,15 +599,15 @@ def c_elemwise_reduce(op: ElemwiseReduce, node: Apply, ctx: EmitContext) -> None
     ctx.line(f"    sg_array {tmp};")
     ctx.line(f"    if (!sg_alloc(&{tmp}, {ndim}, {shp}, sizeof({c}))) " + ctx.fail("out of memory"))
     # (the loop is a kernel-section function: it takes no time of the entry unit's gcc)
-    def strided(i: int, cdt: str) -> tuple[list[str], list[str], str]:
+    def strided(i: int, cdt: str) -> tuple[list[tuple[str, str]], list[str], str]:
         terms = [f"i{a} * st{i}[{a}]" for a in range(ndim) if node.inputs[i].type.shape[a] != 1]  # type: ignore[attr-defined]
-        return ([f"const {cdt} *restrict a{i}", f"const int64_t *st{i}"],
+        return ([(f"const {cdt} *restrict", f"a{i}"), ("const int64_t *", f"st{i}")],
                 [ptrs[i], f"{ctx.name(node.inputs[i])}.strides"], f"a{i}[{' + '.join(terms) if terms else '0'}]")
 
     params, call_args, general_args = _section_arguments(node, hoisted, strided)
     loops = "".join(f"  for (int64_t i{a} = 0; i{a} < shape[{a}]; ++i{a})\n" for a in range(ndim))
     fill = _section_function(ctx, f"{op}: its elementwise values, computed into pt", "void", "fill_",
-                             ["const int64_t *shape", f"{c} *restrict pt", *params],
+                             [("const int64_t *", "shape"), (f"{c} *restrict", "pt"), *params],
                              f"  int64_t q = 0;\n{loops}"
                              f"  pt[q++] = {_fused_expr(op.scalar_op, general_args, in_dtypes, dtype, flags)};\n")
     ctx.line(f"    {fill}({shp}, ({c} *){tmp}.data{''.join(', ' + a for a in call_args)});")
