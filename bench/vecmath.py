@@ -58,9 +58,12 @@ LIBM_NAMES = ("expm1", "exp2", "exp", "log1p", "log2", "log10", "log", "sinh", "
 
 W1 = {"libm": "exp(x) * sin(y) + log1p(z * z) - tanh(x * y)",
       "vecmath": "sg_vexp_T(x) * sg_vsin_T(y) + sg_vlog1p_T(z * z) - sg_vtanh_T(x * y)"}
-# W1 as the C backend generates it: the ops in emit/vecmath.PREFERRED inline, exp and sin
-# through libmvec (the "vecmath" harness includes symgraph_math.h for those)
-W1_GENERATED = "exp(x) * sin(y) + sg_vlog1p_T(z * z) - sg_vtanh_T(x * y)"
+# W1 as the C backend generates it: the ops in emit/vecmath.PREFERRED inline, exp through
+# libmvec (the "vecmath" harness includes symgraph_math.h for it), sin inline with its range
+# guard ORed into an int flag, the loop run again with libmvec's sin when the flag is set
+# (emit/elemwise.py, _guarded_trig_loop)
+W1_GENERATED = "exp(x) * sg_vsin_T(y) + sg_vlog1p_T(z * z) - sg_vtanh_T(x * y)"
+W1_GUARD = "!sg_vtrig_ok_T(y)"
 
 
 def _f32_libm(expr: str) -> str:
@@ -88,18 +91,28 @@ def _source(impl: str) -> str:
                 f"#pragma omp parallel for simd schedule(static) num_threads(nt)\n"
                 f"    for (int64_t i = 0; i < n; ++i) y[i] = {body};\n}}")
         libm_w1 = W1["libm"] if dtype == "f64" else _f32_libm(W1["libm"])
-        for row, expr in (("w1", W1["vecmath"] if impl == "vecmath" else libm_w1),
-                          ("w1gen", W1_GENERATED if impl == "vecmath" else libm_w1)):
+        def c_expr(expr: str) -> str:
             w1 = expr.replace("_T", "_" + dtype)
             if dtype == "f32":
                 w1 = re.sub(r"\b(exp|sin)\(", r"\1f(", w1)
             for var, arr in (("x", "a"), ("y", "b"), ("z", "c")):
                 w1 = re.sub(rf"\b{var}\b", f"{arr}[i]", w1)
-            lines.append(
-                f"void bench_{row}_{dtype}(int64_t n, const {ctype} *restrict a, const {ctype} *restrict b, "
-                f"const {ctype} *restrict c, {ctype} *restrict out, int nt) {{\n"
-                f"#pragma omp parallel for simd schedule(static) num_threads(nt)\n"
-                f"    for (int64_t i = 0; i < n; ++i) out[i] = {w1};\n}}")
+            return w1
+
+        loop = "#pragma omp parallel for simd schedule(static) num_threads(nt)"
+        head = (f"(int64_t n, const {ctype} *restrict a, const {ctype} *restrict b, "
+                f"const {ctype} *restrict c, {ctype} *restrict out, int nt) {{\n")
+        lines.append(f"void bench_w1_{dtype}{head}{loop}\n    for (int64_t i = 0; i < n; ++i) "
+                     f"out[i] = {c_expr(W1['vecmath'] if impl == 'vecmath' else libm_w1)};\n}}")
+        if impl == "vecmath":
+            lines.append(f"void bench_w1gen_{dtype}{head}  int bad = 0;\n{loop} reduction(|:bad)\n"
+                         f"    for (int64_t i = 0; i < n; ++i) {{ bad |= {c_expr(W1_GUARD)}; "
+                         f"out[i] = {c_expr(W1_GENERATED)}; }}\n  if (bad) {{\n{loop}\n"
+                         f"    for (int64_t i = 0; i < n; ++i) out[i] = "
+                         f"{c_expr(W1_GENERATED.replace('sg_vsin_T', 'sin'))};\n  }}\n}}")
+        else:
+            lines.append(f"void bench_w1gen_{dtype}{head}{loop}\n    for (int64_t i = 0; i < n; ++i) "
+                         f"out[i] = {c_expr(libm_w1)};\n}}")
     return "\n".join(lines) + "\n"
 
 

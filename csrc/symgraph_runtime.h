@@ -104,6 +104,11 @@ static inline int64_t sg_size(const sg_array *a) {
     return n;
 }
 
+/* Whether the byte ranges [a0, a1) and [b0, b1) do not overlap. */
+static inline int sg_apart(const void *a0, const void *a1, const void *b0, const void *b1) {
+    return (uintptr_t)a1 <= (uintptr_t)b0 || (uintptr_t)b1 <= (uintptr_t)a0;
+}
+
 /* Set C-contiguous strides for a's shape. */
 static inline void sg_contiguous_strides(sg_array *a) {
     int64_t s = 1;

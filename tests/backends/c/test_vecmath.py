@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import subprocess
+import zlib
 
 import cffi
 import numpy as np
@@ -110,7 +111,7 @@ def _inputs(name: str, dtype, rng) -> dict[str, np.ndarray]:
     if name in wide:
         out = {"wide": rng.uniform(*wide[name], N), "unit": rng.uniform(-1, 1, N), "tiny": signed_tiny}
         if name in ("sin", "cos"):
-            top = 20 if f32 else 40  # the documented accurate range, 2^20 / 2^40
+            top = 17 if f32 else 40  # the documented accurate range, 2^17 / 2^40
             out["period"] = rng.uniform(-7, 7, N)
             out["large"] = rng.uniform(-1, 1, N) * 2.0 ** rng.uniform(0, top, N)
     else:
@@ -134,7 +135,7 @@ def test_every_function_vectorizes_with_the_backends_flags(harness):
 def test_max_ulp_error_is_within_two_on_random_arguments(harness, name, tag):
     lib, _, _ = harness
     dtype = DTYPES[tag][1]
-    rng = np.random.default_rng(abs(hash((name, tag))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{name} {tag}".encode()))  # the same arguments in every run
     for label, x in _inputs(name, dtype, rng).items():
         err = _ulp_error(_call(lib, name, x), _reference(name, x))
         worst = int(np.argmax(err))
@@ -311,9 +312,9 @@ def test_compiled_log1p_is_the_inline_one_and_matches_numpy(dtype, rng):
     assert same.all(), list(zip(special[~same], got[~same], want[~same]))
 
 
-def test_w1_compiles_to_one_loop_with_inline_log1p_and_tanh(rng):
-    """The W1 benchmark expression: one fused loop, log1p and tanh inline, within a few ulp
-    of NumPy (libmvec's exp and sin are documented to 4 ulp)."""
+def test_w1_compiles_to_one_loop_with_inline_log1p_tanh_and_sin(rng):
+    """The W1 benchmark expression: one fused loop, log1p, tanh and (range-guarded) sin
+    inline, within a few ulp of NumPy (libmvec's exp is documented to 4 ulp)."""
     import symgraph as sg
     import symgraph.tensor as T
 
@@ -322,6 +323,8 @@ def test_w1_compiles_to_one_loop_with_inline_log1p_and_tanh(rng):
     source = f.maker.runner.sources[0].source
     assert "sg_vlog1p_f64(" in source and "sg_vtanh_f64(" in source
     assert "log1p((" not in source
+    assert source.count("#pragma omp simd") == 2  # the guarded pass and the libmvec one
+    assert "sg_vsin_f64(p1[k])" in source and "sg_trig_bad |= (!sg_vtrig_ok_f64(p1[k]))" in source
     xs = [rng.uniform(-2, 2, 300_000) for _ in range(3)]
     wide = [a.astype(np.longdouble) for a in xs]
     want = np.exp(wide[0]) * np.sin(wide[1]) + np.log1p(wide[2] ** 2) - np.tanh(wide[0] * wide[1])

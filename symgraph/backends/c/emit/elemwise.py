@@ -120,6 +120,30 @@ def _kernel_fail(fmt: str, *args: str) -> str:
 
 
 
+def _guarded_trig_loop(op: Elemwise, args: list[str], in_dtypes: list[str], out_dtype: str,
+                       params: list[tuple[str, str]]) -> str:
+    """The fast first pass of a flat range function whose expression has sin or cos: the
+    inline sg_vsin/sg_vcos (accurate for |x| <= 2^40, 2^17 in float32; libmvec's are
+    accurate everywhere but about 1.5x slower) with their range guards ORed into a flag.
+    It returns when no argument was past that range; otherwise the libmvec loop after it
+    recomputes the range, so it runs only where the output's range overlaps no input's (an
+    output computed in place has overwritten the inputs it would recompute from). Empty
+    for an expression without sin or cos (W1: issue 6)."""
+    flags: dict[str, Any] = {"trig_guards": []}
+    fast = scalar_expr(op.scalar_op, args, in_dtypes, out_dtype, flags)
+    guards = list(dict.fromkeys(flags["trig_guards"]))
+    if not guards and "sg_trig_bad" not in fast:
+        return ""
+    apart = " && ".join(f"sg_apart(po + lo, po + hi, {name} + lo, {name} + hi)"
+                        for ctype_, name in params[1:] if ctype_.endswith("*"))
+    # the int flag also makes gcc vectorize a float64 loop 8 elements at a time (two AVX
+    # vectors per value): W1's loop is 2-3% faster for it (bench/vecmath.py)
+    body = "".join(f"      sg_trig_bad |= {g};\n" for g in guards)
+    return (f"  if ({apart or '1'}) {{\n    int sg_trig_bad = 0;\n"
+            "    #pragma omp simd reduction(|:sg_trig_bad)\n    for (int64_t k = lo; k < hi; ++k) {\n"
+            f"{body}      po[k] = {fast};\n    }}\n    if (!sg_trig_bad) return;\n  }}\n")
+
+
 @emit.register(Elemwise)
 def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
     out = node.outputs[0]
@@ -234,8 +258,9 @@ def c_elemwise(op: Elemwise, node: Apply, ctx: EmitContext) -> None:
         # or the kernel itself (a small one, without entering OpenMP) call
         names = ", ".join(name for _, name in params)
         range_fn = (f"static __attribute__((noinline)) void (sg_kernel)_range(int64_t lo, int64_t hi, "
-                    f"{', '.join(t + name for t, name in params)}) {{\n  #pragma omp simd\n  for (int64_t k = lo; k < hi; ++k)\n"
-                    f"    po[k] = {expr};\n}}\n")
+                    f"{', '.join(t + name for t, name in params)}) {{\n"
+                    + _guarded_trig_loop(op, args, in_dtypes, out_dtype, params)
+                    + f"  #pragma omp simd\n  for (int64_t k = lo; k < hi; ++k)\n    po[k] = {expr};\n}}\n")
         line("const int64_t n = sg_size(sg_o);")
         line(f"if (n > {ctx.openmp_threshold}) {{")
         line(f"  {ctx.parallel_region()}")

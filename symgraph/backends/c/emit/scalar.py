@@ -8,12 +8,13 @@ common input dtype for comparisons), as NumPy does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from symgraph import scalar as ps
 from symgraph.backends.c.ctypes import Unsupported, ctype, helper_suffix, suffix
-from symgraph.backends.c.emit.vecmath import PREFERRED, vector_call
+from symgraph.backends.c.emit.vecmath import PREFERRED, range_guard, vector_call
 from symgraph.scalar import dtypes as _dt
 from symgraph.scalar.composite import Composite
 from symgraph.scalar.op import ScalarOp
@@ -173,7 +174,10 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
 
     ``flags`` collects needs of the expression: ``flags['pow_error']`` is set when an
     integer power must check for negative exponents. A caller may put a set of op classes
-    in ``flags['vector_ops']``: those use their inline vector version (vecmath.py) too.
+    in ``flags['vector_ops']``: those use their inline vector version (vecmath.py) too,
+    and a list in ``flags['trig_guards']``: sin and cos then use theirs, which are accurate
+    on a bounded range only, and the list receives the C conditions that flag an argument
+    past it (the caller ORs them into ``int sg_trig_bad`` and recomputes: elemwise.py).
     """
     for d in (*in_dtypes, out_dtype):
         ctype(d)  # raises Unsupported for float16 / complex
@@ -243,4 +247,33 @@ def scalar_expr(sop: ScalarOp, args: Sequence[str], in_dtypes: Sequence[str], ou
         call = vector_call(cls, cast_args, compute)
         if call is not None:
             return call
+    guards = flags.get("trig_guards")
+    if guards is not None:
+        call = _guarded_call(cls, cast_args, compute, guards, flags)
+        if call is not None:
+            return call
     return rule(cast_args, compute)
+
+
+#: an argument that is a flat loop's input element or a hoisted scalar (elemwise.py): the
+#: guard can read it in a statement of its own, outside the expression
+_SIMPLE_ARG = re.compile(r"p\d+\[k\]|s\d+")
+
+
+def _guarded_call(cls: type[ScalarOp], args: list[str], dtype: str, guards: list[str],
+                  flags: dict[str, Any]) -> str | None:
+    """The inline vector call of a range-limited op (sin, cos), its range guard added to
+    ``guards`` (C conditions, true for an argument past the fast path's accurate range), or
+    None for other ops. An argument that is a composite's local (in scope only inside the
+    expression) is checked inside the expression, through a local of its own."""
+    guard = range_guard(cls, args[0], dtype)
+    call = vector_call(cls, args, dtype)
+    if guard is None or call is None:
+        return None
+    if _SIMPLE_ARG.fullmatch(args[0]):
+        guards.append(guard)
+        return call
+    flags["_locals"] = flags.get("_locals", 0) + 1
+    local = f"sgt_{flags['_locals']}"
+    return (f"({{ const {ctype(dtype)} {local} = {args[0]}; sg_trig_bad |= {range_guard(cls, local, dtype)}; "
+            f"{vector_call(cls, [local], dtype)}; }})")

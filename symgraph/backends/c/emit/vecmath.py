@@ -38,7 +38,7 @@ VECTOR_FUNCTIONS: dict[type[ScalarOp], str] = {
 
 # The ones generated code uses. For the others glibc's libmvec (declared SIMD-callable in
 # symgraph_math.h) is as fast and is accurate on every argument: our sin/cos are accurate
-# only up to |x| = 2^40 (float64) / 2^20 (float32). tanh is faster here, and libmvec has
+# only up to |x| = 2^40 (float64) / 2^17 (float32). tanh is faster here, and libmvec has
 # no sigmoid or softplus at all. log1p alone is about as fast as libmvec's, but inline it
 # made the fused W1 loop (exp(x)*sin(y)+log1p(z*z)-tanh(x*y)) 6% faster: a call clobbers
 # every vector register, so the loop's other live values are spilled around it. exp stays
@@ -73,7 +73,7 @@ def vector_call(sop_class: type[ScalarOp], args: Sequence[str], dtype: str) -> s
 
 def range_guard(sop_class: type[ScalarOp], arg: str, dtype: str) -> str | None:
     """A C boolean expression that is true when ``arg`` is outside the fast path's accurate
-    range (|x| > 2^40 for float64, 2^20 for float32 sin/cos), or None when the op has no
+    range (|x| > 2^40 for float64, 2^17 for float32 sin/cos), or None when the op has no
     limit.  An emitter that must match libm on every input can OR it into a flag inside
     the vector loop and recompute the flagged elements with libm after the loop.
 
