@@ -91,7 +91,7 @@ def _source(impl: str) -> str:
                 f"#pragma omp parallel for simd schedule(static) num_threads(nt)\n"
                 f"    for (int64_t i = 0; i < n; ++i) y[i] = {body};\n}}")
         libm_w1 = W1["libm"] if dtype == "f64" else _f32_libm(W1["libm"])
-        def c_expr(expr: str) -> str:
+        def c_expr(expr: str, dtype: str = dtype) -> str:
             w1 = expr.replace("_T", "_" + dtype)
             if dtype == "f32":
                 w1 = re.sub(r"\b(exp|sin)\(", r"\1f(", w1)
