@@ -98,3 +98,22 @@ def test_special_values():
             got, want = np.asarray(fn(v)), ref(v)
         same = (np.isnan(got) & np.isnan(want)) | ((np.abs(got - want) <= 4e-16) & (np.signbit(got) == np.signbit(want)))
         assert same.all(), (fn, v[~same], got[~same], want[~same])
+
+
+def test_a_loop_with_many_sin_and_cos_keeps_libmvec(rng):
+    """Past MAX_GUARDED_TRIG calls the inline code would cost gcc more than it saves (W6's
+    gradient kernels): one plain loop calling libmvec, as accurate everywhere."""
+    from symgraph.backends.c.emit.elemwise import MAX_GUARDED_TRIG
+
+    x = T.dvector("x")
+    terms = [T.sin(x * (k + 1.0)) for k in range(MAX_GUARDED_TRIG + 1)]
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    f = sg.compile_function([x], out, mode="c")
+    source = _source(f)
+    assert "sg_trig_bad" not in source and "sg_vsin_f64" not in source
+    assert source.count("#pragma omp simd") == 1
+    v = _arguments("float64", rng, 997) / (MAX_GUARDED_TRIG + 1)
+    want = sum(np.sin(v * (k + 1.0)) for k in range(MAX_GUARDED_TRIG + 1))
+    np.testing.assert_allclose(np.asarray(f(v)), want, rtol=0, atol=16 * np.finfo(float).eps)
