@@ -22,9 +22,9 @@
  *
  * Accuracy against a long-double reference (docs/vecmath.rst has the measured table;
  * tests/backends/c/test_vecmath.py checks it): at most 2 ulp for every function and both
- * dtypes (sin and cos float64: 2.007 ulp, the worst of 164 million arguments, near
- * |r| = pi/2 where the result is near 1); special values (nan, +-inf, +-0, overflow and underflow thresholds, subnormal
- * results and arguments) are those of C99 Annex F / glibc.
+ * dtypes, but for sin and cos in float64: 2.007 ulp, the worst of 164 million arguments,
+ * near |r| = pi/2 where the result is near 1.  Special values (nan, +-inf, +-0, overflow and
+ * underflow thresholds, subnormal results and arguments) are those of C99 Annex F / glibc.
  *
  * Argument range: sg_vsin/sg_vcos are accurate for |x| <= SG_VTRIG_MAX_F64 (2^40) and
  * SG_VTRIG_MAX_F32 (2^17); past it they return +-0 (finite, but not sin(x)); inf and nan

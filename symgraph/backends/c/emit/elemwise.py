@@ -144,7 +144,8 @@ def _guarded_trig_loop(op: Elemwise, args: list[str], in_dtypes: list[str], out_
     apart = " && ".join(f"sg_apart(po + lo, po + hi, {name} + lo, {name} + hi)"
                         for ctype_, name in params[1:] if ctype_.endswith("*"))
     # the int flag also makes gcc vectorize a float64 loop 8 elements at a time (two AVX
-    # vectors per value): W1's loop is 2-3% faster for it (bench/vecmath.py)
+    # vectors per value, two chains to interleave): W1's loop took 3.62 ms with it, 4.01 ms
+    # with the inline sin and no flag (4 at a time), 3.79 ms with libmvec's sin (docs/vecmath.rst)
     body = "".join(f"      sg_trig_bad |= {g};\n" for g in guards)
     return (f"  if ({apart or '1'}) {{\n    int sg_trig_bad = 0;\n"
             "    #pragma omp simd reduction(|:sg_trig_bad)\n    for (int64_t k = lo; k < hi; ++k) {\n"
